@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources of the data platform, one per logical entity."""

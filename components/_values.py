@@ -1,0 +1,63 @@
+"""Helm-values layering, shared by every app and by our own manifest components.
+
+Order (later wins): the chart's own defaults (applied by Helm itself, so not repeated
+here), `charts-values/<app>/values.yaml`, `charts-values/<app>/<profile>.yaml`, the stack
+file's overrides, then values computed in code (bucket names, endpoints, secret names).
+Maps merge deeply; lists and scalars replace; `null` removes a key, as in Helm.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from dataplatform.charts import VALUES_DIR
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `override` onto a copy of `base` with Helm's semantics."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@cache
+def _read(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    if data is not None and not isinstance(data, dict):
+        raise ValueError(f"{path}: a values file must hold a mapping")
+    return data or {}
+
+
+def file_layers(app: str, profile: str, values_dir: Path = VALUES_DIR) -> list[dict[str, Any]]:
+    """The file layers of `app`: its base values, then its profile file (each may be absent)."""
+    return [_read(values_dir / app / "values.yaml"), _read(values_dir / app / f"{profile}.yaml")]
+
+
+def static_values(app: str, profile: str, overrides: Mapping[str, Any] | None = None,
+                  values_dir: Path = VALUES_DIR) -> dict[str, Any]:
+    """File layers plus the stack overrides: everything known before deployment."""
+    merged: dict[str, Any] = {}
+    for layer in [*file_layers(app, profile, values_dir), dict(overrides or {})]:
+        merged = deep_merge(merged, layer)
+    return merged
+
+
+def layered_values(app: str, profile: str, overrides: Mapping[str, Any] | None = None,
+                   computed: pulumi.Input[Mapping[str, Any]] | None = None,
+                   values_dir: Path = VALUES_DIR) -> pulumi.Output[dict[str, Any]]:
+    """All layers, the computed ones last. Computed values may hold Outputs."""
+    base = static_values(app, profile, overrides, values_dir)
+    return pulumi.Output.from_input(computed or {}).apply(lambda c: deep_merge(base, c))

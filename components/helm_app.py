@@ -1,0 +1,167 @@
+"""HelmApp: one chart, its layered values, and how it is delivered.
+
+Every app goes through here, so values layering and the delivery choice exist once:
+- `argocd`: an Argo CD `Application` with a Helm source, the pinned chart version and
+  the merged values as `valuesObject`, with automated sync, self-heal and retry;
+- `helm`: a Pulumi `helm.v3.Release`, for clusters without Argo CD (and for Argo CD
+  itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components._values import layered_values
+from dataplatform.charts import ChartPin, chart_pin
+
+Delivery = Literal["argocd", "helm"]
+
+
+@dataclass(frozen=True)
+class ArgoCDTarget:
+    """Where Argo CD Applications live, and what they may touch."""
+
+    namespace: pulumi.Input[str]
+    """Namespace Argo CD runs in; Applications are created there."""
+    project: pulumi.Input[str] = "default"
+    """AppProject the Application belongs to (a domain's own project)."""
+    destination_server: str = "https://kubernetes.default.svc"
+    """API server Argo CD deploys to (the cluster it runs in by default)."""
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Advanced Argo CD sync settings; the defaults suit every built-in app."""
+
+    prune: bool = True
+    """Delete objects that left the chart."""
+    self_heal: bool = True
+    """Revert drift made outside Git/Pulumi."""
+    retry_limit: int = 5
+    """Sync attempts before giving up."""
+    backoff: tuple[str, int, str] = ("10s", 2, "5m")
+    """Retry backoff: first duration, factor, ceiling."""
+    sync_wave: int | None = None
+    """`argocd.argoproj.io/sync-wave` of the Application (ordering under an app of apps)."""
+
+
+@dataclass(frozen=True)
+class HelmAppArgs:
+    """Inputs of HelmApp."""
+
+    app: str
+    """App key: the folder under charts-values/ and, unless `chart` is given, the lock entry."""
+    namespace: pulumi.Input[str]
+    """Namespace the chart's objects go into."""
+    profile: str
+    """Profile whose values file is layered in (dev or prod)."""
+    delivery: Delivery
+    """`argocd` (an Application) or `helm` (a Pulumi Release)."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Values from the stack file."""
+    computed: pulumi.Input[Mapping[str, Any]] | None = None
+    """Values computed in code, applied last; may hold Outputs, never secrets."""
+    chart: ChartPin | None = None
+    """Chart pin; default: the `app` entry of charts.lock.yaml."""
+    release_name: str | None = None
+    """Helm release name; default: `app`."""
+    argocd: ArgoCDTarget | None = None
+    """Required for `argocd` delivery."""
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    """Advanced sync settings (`argocd` delivery)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels for the Application / release metadata."""
+
+
+class HelmApp(pulumi.ComponentResource):
+    """A pinned chart with layered values, delivered by Argo CD or by Pulumi's Helm."""
+
+    values: pulumi.Output[dict[str, Any]]
+    chart_version: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HelmAppArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        if args.delivery == "argocd" and args.argocd is None:
+            raise ValueError(f"HelmApp {name}: delivery 'argocd' needs an ArgoCDTarget")
+        if args.delivery not in ("argocd", "helm"):
+            raise ValueError(f"HelmApp {name}: unknown delivery '{args.delivery}'")
+        super().__init__("dataplatform:apps:HelmApp", name, None, opts)
+        chart = args.chart or chart_pin(args.app)
+        release = args.release_name or args.app
+        values = layered_values(args.app, args.profile, args.overrides, args.computed)
+        child = pulumi.ResourceOptions(parent=self)
+        if args.delivery == "argocd":
+            self._application(name, args, chart, release, values, child)
+        else:
+            k8s.helm.v3.Release(
+                f"{name}-release",
+                k8s.helm.v3.ReleaseArgs(
+                    name=release,
+                    chart=chart.name,
+                    version=chart.version,
+                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+                    namespace=args.namespace,
+                    values=values,
+                    atomic=True,
+                    cleanup_on_fail=True,
+                    max_history=10,
+                    timeout=900,
+                ),
+                opts=child,
+            )
+        self.values = values
+        self.chart_version = pulumi.Output.from_input(chart.version)
+        self.release_name = pulumi.Output.from_input(release)
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        self.register_outputs({
+            "values": self.values,
+            "chart_version": self.chart_version,
+            "release_name": self.release_name,
+            "namespace": self.namespace,
+        })
+
+    @staticmethod
+    def _application(name: str, args: HelmAppArgs, chart: ChartPin, release: str,
+                     values: pulumi.Output[dict[str, Any]], opts: pulumi.ResourceOptions):
+        target, sync = args.argocd, args.sync
+        annotations = {} if sync.sync_wave is None else {
+            "argocd.argoproj.io/sync-wave": str(sync.sync_wave)}
+        first, factor, ceiling = sync.backoff
+        k8s.apiextensions.CustomResource(
+            f"{name}-application",
+            api_version="argoproj.io/v1alpha1",
+            kind="Application",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=pulumi.Output.concat(args.namespace, "-", release),
+                namespace=target.namespace,
+                labels=dict(args.labels),
+                annotations=annotations,
+                # Without the finalizer, deleting the Application would orphan the app.
+                finalizers=["resources-finalizer.argocd.argoproj.io"],
+            ),
+            spec={
+                "project": target.project,
+                "source": {
+                    "repoURL": chart.repo,
+                    "chart": chart.name,
+                    "targetRevision": chart.version,
+                    "helm": {"releaseName": release, "valuesObject": values},
+                },
+                "destination": {"server": target.destination_server,
+                                "namespace": args.namespace},
+                "syncPolicy": {
+                    "automated": {"prune": sync.prune, "selfHeal": sync.self_heal},
+                    "retry": {"limit": sync.retry_limit, "backoff": {
+                        "duration": first, "factor": factor, "maxDuration": ceiling}},
+                    "syncOptions": ["ServerSideApply=true", "CreateNamespace=false"],
+                },
+            },
+            opts=opts,
+        )

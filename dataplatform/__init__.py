@@ -1,0 +1,1 @@
+"""Data-mesh platform accelerator: typed stack config, offline plan and CLI."""

@@ -1,0 +1,37 @@
+"""The chart pins this project deploys (`charts.lock.yaml` at the repository root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOCK_FILE = REPO_ROOT / "charts.lock.yaml"
+VALUES_DIR = REPO_ROOT / "charts-values"
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """One pinned chart: where it comes from and the exact version."""
+
+    name: str
+    repo: str
+    version: str
+
+
+@cache
+def chart_pins() -> dict[str, ChartPin]:
+    data = yaml.safe_load(LOCK_FILE.read_text())["charts"]
+    return {name: ChartPin(name, c["repo"], str(c["version"])) for name, c in data.items()}
+
+
+def chart_pin(name: str) -> ChartPin:
+    return chart_pins()[name]
+
+
+def allowed_repos() -> list[str]:
+    """Every chart repository the lock uses: the default allow-list of AppProjects."""
+    return sorted({p.repo for p in chart_pins().values()})

@@ -1,0 +1,305 @@
+"""The typed schema of `stacks/Pulumi.<stack>.yaml` (the `dataplatform:` namespace).
+
+This model *is* the schema: the loader validates every stack file with it, onboarding
+writes files through it, and the components read nothing else. Keys are camelCase in
+YAML (Pulumi's convention, so `pulumi config set --path cluster.kubeContext` works) and
+snake_case in Python. Defaults live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from dataplatform.naming import BASE_MAX, Naming, is_dns_label
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys and wrong types are errors, YAML keys are camelCase."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+    )
+
+
+class RuleViolations(ValueError):
+    """Cross-field rule failures, each with the key (relative to the model) it concerns."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
+def _dns_label(max_len: int):
+    def check(value: str) -> str:
+        if not is_dns_label(value, max_len):
+            raise ValueError(
+                f"'{value}' is not a valid name: use at most {max_len} lowercase letters, "
+                "digits and '-', starting and ending with a letter or digit (DNS-1123)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid CIDR ({exc})") from None
+    return str(net)
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not all(c.isalnum() or c in "-_." for c in value) or not value:
+        raise ValueError(
+            f"'{value}' is not a valid label value: 1-63 letters, digits, '-', '_' or '.'"
+        )
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+CustomerName = Annotated[str, _dns_label(16)]
+DomainName = Annotated[str, _dns_label(20)]
+EnvironmentName = Annotated[str, _dns_label(10)]
+StackName = Annotated[str, _dns_label(63)]
+
+
+class PlatformRef(Model):
+    """The platform stack whose shared cluster this domain runs on."""
+
+    stack: StackName = Field(description="Name of the platform stack in this project.")
+    organization: str = Field(
+        "organization",
+        description="Pulumi organization of the platform stack ('organization' on a "
+        "self-managed backend).",
+    )
+
+
+class ClusterNetwork(Model):
+    """Address ranges of the cluster network. They must not overlap."""
+
+    vpc_cidr: Cidr = Field("10.40.0.0/16", description="VPC / node network range.")
+    pod_cidr: Cidr = Field("10.44.0.0/14", description="Pod range (GKE secondary range).")
+    service_cidr: Cidr = Field("10.48.0.0/20", description="Service range.")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> ClusterNetwork:
+        ranges = {
+            "vpcCidr": self.vpc_cidr,
+            "podCidr": self.pod_cidr,
+            "serviceCidr": self.service_cidr,
+        }
+        nets = {k: ipaddress.ip_network(v) for k, v in ranges.items()}
+        keys = list(nets)
+        problems = [
+            (b, f"{ranges[b]} overlaps {a} {ranges[a]}")
+            for i, a in enumerate(keys)
+            for b in keys[i + 1 :]
+            if nets[a].overlaps(nets[b])
+        ]
+        if problems:
+            raise RuleViolations(problems)
+        return self
+
+
+from dataplatform.config.aws import AwsClusterSettings  # noqa: E402
+from dataplatform.config.gcp import GcpClusterSettings  # noqa: E402
+
+
+class ClusterConfig(Model):
+    """Where the stack's workloads run."""
+
+    mode: Literal["shared", "dedicated"] | None = Field(
+        None,
+        description="'dedicated': this stack owns its cluster (always for platform "
+        "stacks). 'shared': a domain on its platform stack's cluster. Derived when unset.",
+    )
+    kube_context: str | None = Field(
+        None, description="cloud local: the kubeconfig context to deploy into."
+    )
+    version: str = Field("1.33", description="Kubernetes version (aws/gcp).")
+    public_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the public API endpoint (aws/gcp).",
+    )
+    network: ClusterNetwork = Field(default_factory=ClusterNetwork)
+    aws: AwsClusterSettings = Field(default_factory=AwsClusterSettings)
+    gcp: GcpClusterSettings = Field(default_factory=GcpClusterSettings)
+
+
+class QuotaConfig(Model):
+    """The domain namespace's ResourceQuota."""
+
+    requests_cpu: str = Field("8", description="Total CPU requests.")
+    requests_memory: str = Field("24Gi", description="Total memory requests.")
+    limits_cpu: str = Field("16", description="Total CPU limits.")
+    limits_memory: str = Field("48Gi", description="Total memory limits.")
+    pods: int = Field(100, ge=1, description="Pod count.")
+    persistent_volume_claims: int = Field(30, ge=0, description="PVC count.")
+    storage: str = Field("500Gi", description="Total requested storage.")
+
+
+class IsolationConfig(Model):
+    """How a domain is fenced off from the others."""
+
+    pod_security: Literal["restricted", "baseline"] = Field(
+        "baseline",
+        description="Pod Security Standard enforced on the domain namespaces "
+        "('restricted' is always warned about and audited).",
+    )
+    extra_namespaces: list[Annotated[str, _dns_label(15)]] = Field(
+        default_factory=list,
+        description="Extra namespaces for the domain, as suffixes of its main one.",
+    )
+    admin_groups: list[str] = Field(
+        default_factory=list,
+        description="Identity-provider groups made admin of the domain namespaces "
+        "(default: '<customer>-<domain>-admins').",
+    )
+    quota: QuotaConfig = Field(default_factory=QuotaConfig)
+    monitoring_namespace: StackName = Field(
+        "monitoring", description="Namespace allowed to scrape the domain's pods."
+    )
+    ingress_namespace: StackName = Field(
+        "ingress-nginx", description="Namespace of the ingress controller."
+    )
+    egress_cidrs: list[Cidr] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="Destinations pods may reach outside the cluster (sources, object "
+        "storage, Git). Cluster-internal traffic is governed by the other rules.",
+    )
+
+
+class AppConfig(Model):
+    """One built-in app."""
+
+    enabled: bool = Field(False, description="Deploy the app.")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Helm values deep-merged over charts-values/<app>/ (lists replace).",
+    )
+
+
+class ClusterAppConfig(AppConfig):
+    """An app that belongs to a cluster owner (platform or dedicated domain)."""
+
+    enabled: bool = Field(True, description="Deploy the app.")
+
+
+class Apps(Model):
+    """The built-in apps. Any other key is an unknown app."""
+
+    argocd: ClusterAppConfig = Field(default_factory=ClusterAppConfig)
+    airbyte: AppConfig = Field(default_factory=AppConfig)
+    airflow: AppConfig = Field(default_factory=AppConfig)
+    dbt: AppConfig = Field(default_factory=AppConfig)
+    metabase: AppConfig = Field(default_factory=AppConfig)
+    datahub: AppConfig = Field(default_factory=AppConfig)
+
+
+class StackConfig(Model):
+    """Everything one stack file may say."""
+
+    customer: CustomerName = Field(description="Customer (tenant) short name.")
+    domain: DomainName = Field(
+        "platform", description="Data-mesh domain; 'platform' for platform stacks."
+    )
+    environment: EnvironmentName = Field(description="Environment, e.g. dev or prod.")
+    profile: Literal["dev", "prod"] = Field(description="Sizing and protection profile.")
+    cloud: Literal["aws", "gcp", "local"] = Field(description="Where the stack runs.")
+    kind: Literal["platform", "domain"] = Field(description="Platform or domain stack.")
+    region: str | None = Field(None, description="Cloud region (aws/gcp).")
+    gcp_project: str | None = Field(None, description="GCP project id (cloud gcp).")
+    owner: LabelValue = Field(description="Owning team, as a label/tag value.")
+    cost_center: LabelValue = Field(description="Cost center, as a label/tag value.")
+    labels: dict[str, LabelValue] = Field(
+        default_factory=dict, description="Extra labels/tags for every resource."
+    )
+    platform: PlatformRef | None = Field(
+        None, description="Domain stacks on a shared cluster: the platform stack."
+    )
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    delivery: Literal["argocd", "helm"] = Field(
+        "argocd",
+        description="'argocd': apps are Argo CD Applications; 'helm': Helm releases "
+        "applied by Pulumi, for clusters without Argo CD.",
+    )
+    isolation: IsolationConfig = Field(default_factory=IsolationConfig)
+    apps: Apps = Field(default_factory=Apps)
+
+    @model_validator(mode="after")
+    def _rules(self) -> StackConfig:
+        p: list[tuple[str, str]] = []
+        if self.profile == "prod" and self.cloud == "local":
+            p.append(("profile", "profile 'prod' is not allowed on cloud 'local' "
+                                 "(use aws or gcp for prod)"))
+        if self.cloud != "local" and not self.region:
+            p.append(("region", f"cloud '{self.cloud}' needs a region"))
+        if self.cloud == "gcp" and not self.gcp_project:
+            p.append(("gcpProject", "cloud 'gcp' needs the GCP project id"))
+        if self.cloud == "local" and self.owns_cluster and not self.cluster.kube_context:
+            p.append(("cluster.kubeContext", "cloud 'local' needs the kubeconfig context "
+                                             "to deploy into"))
+        if self.kind == "platform":
+            if self.domain != "platform":
+                p.append(("domain", "platform stacks take no domain (it is 'platform')"))
+            if self.platform or self.cluster.mode == "shared":
+                p.append(("platform", "a platform stack owns its cluster: remove platform "
+                                      "and cluster.mode 'shared'"))
+        else:
+            if self.domain == "platform":
+                p.append(("domain", "a domain stack needs a domain other than 'platform'"))
+            if self.platform and self.cluster.mode == "dedicated":
+                p.append(("cluster.mode", "choose one: platform.stack (shared cluster) or "
+                                          "cluster.mode 'dedicated'"))
+            if not self.platform and self.cluster.mode != "dedicated":
+                p.append(("platform.stack", "a domain stack needs platform.stack (a shared "
+                                            "cluster) or cluster.mode: dedicated"))
+        if not self.owns_cluster and "argocd" in self.apps.model_fields_set:
+            p.append(("apps.argocd", "Argo CD runs in the stack that owns the cluster "
+                                     "(the platform stack)"))
+        if len(self.naming.base) > BASE_MAX:
+            p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
+                                     f"is longer than {BASE_MAX} characters"))
+        if p:
+            raise RuleViolations(p)
+        return self
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.customer, self.domain, self.environment)
+
+    @property
+    def owns_cluster(self) -> bool:
+        """Platform stacks and dedicated domains create (or adopt) their own cluster."""
+        return self.kind == "platform" or self.cluster.mode == "dedicated"
+
+    @property
+    def common_labels(self) -> dict[str, str]:
+        """Labels/tags every resource carries (the basis of cost showback)."""
+        return {
+            "customer": self.customer,
+            "domain": self.domain,
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+            **self.labels,
+        }

@@ -1,0 +1,1 @@
+"""The offline plan: the program under the Pulumi SDK's mock engine."""
