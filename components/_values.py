@@ -12,12 +12,15 @@ import copy
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from dataplatform.charts import VALUES_DIR
+
+T = TypeVar("T", bound=BaseModel)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,3 +64,20 @@ def layered_values(app: str, profile: str, overrides: Mapping[str, Any] | None =
     """All layers, the computed ones last. Computed values may hold Outputs."""
     base = static_values(app, profile, overrides, values_dir)
     return pulumi.Output.from_input(computed or {}).apply(lambda c: deep_merge(base, c))
+
+
+def typed_settings(app: str, profile: str, model: type[T],
+                   overrides: Mapping[str, Any] | None = None,
+                   values_dir: Path = VALUES_DIR) -> T:
+    """Layered settings of one of our own components, validated by its settings model.
+
+    Our own manifests (MinIO, Postgres) keep their images and sizes in charts-values/
+    like the charts do, so one layering rule and one place to look hold for both.
+    """
+    merged = static_values(app, profile, overrides, values_dir)
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        where = values_dir / app
+        raise ValueError(f"invalid settings in {where}/ (values.yaml, {profile}.yaml): "
+                         f"{exc}") from None

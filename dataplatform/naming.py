@@ -28,6 +28,10 @@ LIMITS = {
     "gcp-service-account": 30,
 }
 
+# Lake zones: one bucket each per domain (dbt artifacts/Airbyte state in `artifacts`,
+# Airflow remote logs in `logs`).
+LAKE_ZONES = ("raw", "staging", "curated", "artifacts", "logs")
+
 # The composite `<customer>-<domain>-<env>` must leave room for the longest suffix we add
 # (`-artifacts` on a bucket) under the tightest common limit (63).
 BASE_MAX = 40

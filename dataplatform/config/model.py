@@ -120,7 +120,9 @@ class ClusterNetwork(Model):
 
 
 from dataplatform.config.aws import AwsClusterSettings  # noqa: E402
+from dataplatform.config.database import DatabaseConfig  # noqa: E402
 from dataplatform.config.gcp import GcpClusterSettings  # noqa: E402
+from dataplatform.config.storage import StorageConfig  # noqa: E402
 
 
 class ClusterConfig(Model):
@@ -156,6 +158,15 @@ class QuotaConfig(Model):
     storage: str = Field("500Gi", description="Total requested storage.")
 
 
+class LimitRangeConfig(Model):
+    """Defaults for containers that state no resources of their own."""
+
+    default_request_cpu: str = Field("100m", description="Default CPU request.")
+    default_request_memory: str = Field("128Mi", description="Default memory request.")
+    default_limit_cpu: str = Field("500m", description="Default CPU limit.")
+    default_limit_memory: str = Field("512Mi", description="Default memory limit.")
+
+
 class IsolationConfig(Model):
     """How a domain is fenced off from the others."""
 
@@ -174,6 +185,7 @@ class IsolationConfig(Model):
         "(default: '<customer>-<domain>-admins').",
     )
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
+    limit_range: LimitRangeConfig = Field(default_factory=LimitRangeConfig)
     monitoring_namespace: StackName = Field(
         "monitoring", description="Namespace allowed to scrape the domain's pods."
     )
@@ -242,6 +254,8 @@ class StackConfig(Model):
         "applied by Pulumi, for clusters without Argo CD.",
     )
     isolation: IsolationConfig = Field(default_factory=IsolationConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     apps: Apps = Field(default_factory=Apps)
 
     @model_validator(mode="after")

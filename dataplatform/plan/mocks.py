@@ -1,7 +1,7 @@
 """Realistic outputs for the Pulumi mock engine: ARNs, endpoints, kubeconfigs.
 
-A resource's mock state is its inputs plus what the cloud would add. Each cloud keeps its
-table in its own module (`_mocks_<cloud>.py`): `OUTPUTS` maps a type token to a function
+A resource's mock state is its inputs plus what the cloud would add. Each area keeps its
+table in its own module (`_mocks_<area>.py` in this package, all discovered): `OUTPUTS` maps a type token to a function
 of (inputs, name) returning the added outputs, and `CALLS` maps an invoke token to a
 function of its args; `PREFIX_OUTPUTS` maps a token prefix (`kubernetes:`) to a fallback.
 Unlisted types echo their inputs, with `id` = name.
@@ -10,6 +10,7 @@ Unlisted types echo their inputs, with `id` = name.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -21,20 +22,16 @@ CallFn = Callable[[dict[str, Any]], dict[str, Any]]
 ACCOUNT_ID = "123456789012"
 GCP_PROJECT = "acme-data-prod"
 
-_TABLES = ("_mocks_kubernetes", "_mocks_aws", "_mocks_gcp")
-
 
 def _tables() -> tuple[dict[str, OutputFn], dict[str, OutputFn], dict[str, CallFn]]:
     outputs: dict[str, OutputFn] = {}
     prefixes: dict[str, OutputFn] = {}
     calls: dict[str, CallFn] = {}
-    for mod_name in _TABLES:
-        try:
-            mod = importlib.import_module(f"dataplatform.plan.{mod_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"dataplatform.plan.{mod_name}":
-                raise
+    package = importlib.import_module("dataplatform.plan")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_mocks_"):
             continue
+        mod = importlib.import_module(f"dataplatform.plan.{info.name}")
         outputs.update(getattr(mod, "OUTPUTS", {}))
         prefixes.update(getattr(mod, "PREFIX_OUTPUTS", {}))
         calls.update(getattr(mod, "CALLS", {}))

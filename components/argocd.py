@@ -1,0 +1,52 @@
+"""ArgoCD: the GitOps engine of a cluster, installed as a pinned Helm release."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.helm_app import HelmApp, HelmAppArgs
+
+APP = "argo-cd"
+
+
+@dataclass(frozen=True)
+class ArgoCDArgs:
+    """Inputs of ArgoCD."""
+
+    profile: str
+    """Profile whose values file is layered in (dev: single replicas; prod: HA)."""
+    namespace: str = "argocd"
+    """Namespace Argo CD runs in; Applications and AppProjects live there too."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Values from the stack file (`apps.argocd.values`)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels for the namespace."""
+
+
+class ArgoCD(pulumi.ComponentResource):
+    """Argo CD itself. It cannot deliver itself, so it is always a Helm release."""
+
+    namespace: pulumi.Output[str]
+    release: HelmApp
+
+    def __init__(self, name: str, args: ArgoCDArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dataplatform:gitops:ArgoCD", name, None, opts)
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace, "labels": {
+                **args.labels, "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted"}},
+            opts=pulumi.ResourceOptions(parent=self))
+        self.release = HelmApp(
+            f"{name}-chart",
+            HelmAppArgs(app=APP, namespace=ns.metadata["name"], profile=args.profile,
+                        delivery="helm", overrides=args.overrides, release_name="argocd"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]))
+        self.namespace = ns.metadata["name"]
+        self.register_outputs({"namespace": self.namespace})

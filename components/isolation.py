@@ -1,0 +1,187 @@
+"""DomainIsolation: the fence around one domain on a cluster.
+
+Per namespace: Pod Security labels, a ResourceQuota and LimitRange, default-deny
+NetworkPolicies with explicit allows, and an admin RoleBinding for the domain team.
+Plus the domain's Argo CD AppProject, restricted to its namespaces and chart repos, and
+forbidden to touch the objects that make up the fence.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from dataplatform.config.model import IsolationConfig
+
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+# A domain team may not change its own fence through Argo CD.
+FENCE_KINDS = ["ResourceQuota", "LimitRange", "NetworkPolicy"]
+
+
+@dataclass(frozen=True)
+class AppProjectArgs:
+    """The domain's Argo CD AppProject."""
+
+    argocd_namespace: pulumi.Input[str]
+    """Namespace Argo CD runs in (AppProjects live there)."""
+    source_repos: Sequence[str]
+    """Chart repositories the domain may deploy from."""
+
+
+@dataclass(frozen=True)
+class DomainIsolationArgs:
+    """Inputs of DomainIsolation."""
+
+    domain_id: str
+    """`<customer>-<domain>-<env>`: the main namespace, AppProject and group label."""
+    namespaces: Sequence[str]
+    """Every namespace of the domain, the main one first."""
+    settings: IsolationConfig
+    """Isolation settings from the stack config."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels for every object."""
+    app_project: AppProjectArgs | None = None
+    """Create the AppProject (Argo CD delivery)."""
+
+
+class DomainIsolation(pulumi.ComponentResource):
+    """Namespaces, quotas, network isolation, RBAC and AppProject of one domain."""
+
+    namespaces: pulumi.Output[list[str]]
+    app_project: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: DomainIsolationArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        if not args.namespaces:
+            raise ValueError(f"DomainIsolation {name}: at least one namespace is needed")
+        super().__init__("dataplatform:domain:DomainIsolation", name, None, opts)
+        s = args.settings
+        group_label = {"dataplatform.io/domain-id": args.domain_id}
+        created = []
+        for ns_name in args.namespaces:
+            role = "main" if ns_name == args.namespaces[0] else ns_name.removeprefix(
+                f"{args.domain_id}-")
+            ns = k8s.core.v1.Namespace(
+                f"{name}-{role}-namespace",
+                metadata={"name": ns_name, "labels": {
+                    **args.labels, **group_label,
+                    "pod-security.kubernetes.io/enforce": s.pod_security,
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                }},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+            self._quota(f"{name}-{role}", ns_name, args, in_ns)
+            self._network(f"{name}-{role}", ns_name, args, in_ns)
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-{role}-admins",
+                metadata={"name": "domain-admins", "namespace": ns_name, "labels": args.labels},
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                          "name": "admin"},
+                subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
+                          for g in (s.admin_groups or [f"{args.domain_id}-admins"])],
+                opts=in_ns,
+            )
+            created.append(ns)
+        project = None
+        if args.app_project is not None:
+            project = self._app_project(name, args, pulumi.ResourceOptions(parent=self))
+        self.namespaces = pulumi.Output.all(*[ns.metadata["name"] for ns in created])
+        self.app_project = pulumi.Output.from_input(project)
+        self.register_outputs({"namespaces": self.namespaces, "app_project": self.app_project})
+
+    @staticmethod
+    def _quota(prefix: str, ns: str, args: DomainIsolationArgs, opts: pulumi.ResourceOptions):
+        q, lr = args.settings.quota, args.settings.limit_range
+        meta = {"namespace": ns, "labels": args.labels}
+        k8s.core.v1.ResourceQuota(f"{prefix}-quota", metadata={"name": "domain-quota", **meta},
+                                  spec={"hard": {
+                                      "requests.cpu": q.requests_cpu,
+                                      "requests.memory": q.requests_memory,
+                                      "limits.cpu": q.limits_cpu,
+                                      "limits.memory": q.limits_memory,
+                                      "pods": str(q.pods),
+                                      "persistentvolumeclaims": str(q.persistent_volume_claims),
+                                      "requests.storage": q.storage,
+                                  }}, opts=opts)
+        k8s.core.v1.LimitRange(f"{prefix}-limits", metadata={"name": "domain-limits", **meta},
+                               spec={"limits": [{
+                                   "type": "Container",
+                                   "defaultRequest": {"cpu": lr.default_request_cpu,
+                                                      "memory": lr.default_request_memory},
+                                   "default": {"cpu": lr.default_limit_cpu,
+                                               "memory": lr.default_limit_memory},
+                               }]}, opts=opts)
+
+    @staticmethod
+    def _network(prefix: str, ns: str, args: DomainIsolationArgs,
+                 opts: pulumi.ResourceOptions):
+        s = args.settings
+        by_name = "kubernetes.io/metadata.name"
+        domain_peer = {"namespaceSelector": {"matchLabels": {
+            "dataplatform.io/domain-id": args.domain_id}}}
+        policies = {
+            # Everything not allowed below is denied, both ways.
+            "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            "allow-same-domain": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                                  "ingress": [{"from": [domain_peer]}],
+                                  "egress": [{"to": [domain_peer]}]},
+            "allow-dns": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                "to": [{"namespaceSelector": {"matchLabels": {by_name: "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                "ports": [{"protocol": p, "port": 53} for p in ("UDP", "TCP")]}]},
+            # Executors and operators (Airflow, Airbyte) start pods through the API server,
+            # whose address is cluster-specific: allow its ports, not its IP.
+            "allow-kube-api": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                "ports": [{"protocol": "TCP", "port": p} for p in (443, 6443)]}]},
+            # Sources, object storage and Git live outside; other tenants' pods do not.
+            "allow-external-egress": {"podSelector": {}, "policyTypes": ["Egress"],
+                                      "egress": [{"to": [
+                                          {"ipBlock": {"cidr": c, "except": [
+                                              r for r in PRIVATE_RANGES if _contains(c, r)]}}
+                                          for c in s.egress_cidrs]}]},
+            "allow-monitoring-scrape": {"podSelector": {}, "policyTypes": ["Ingress"],
+                                        "ingress": [{"from": [{"namespaceSelector": {
+                                            "matchLabels": {by_name: s.monitoring_namespace}}}]}]},
+            "allow-ingress-controller": {"podSelector": {}, "policyTypes": ["Ingress"],
+                                         "ingress": [{"from": [{"namespaceSelector": {
+                                             "matchLabels": {by_name: s.ingress_namespace}}}]}]},
+        }
+        for policy, spec in policies.items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{prefix}-{policy}",
+                metadata={"name": policy, "namespace": ns, "labels": args.labels},
+                spec=spec, opts=opts)
+
+    @staticmethod
+    def _app_project(name: str, args: DomainIsolationArgs,
+                     opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        ap = args.app_project
+        project = k8s.apiextensions.CustomResource(
+            f"{name}-appproject",
+            api_version="argoproj.io/v1alpha1",
+            kind="AppProject",
+            metadata={"name": args.domain_id, "namespace": ap.argocd_namespace,
+                      "labels": args.labels},
+            spec={
+                "description": f"Apps of domain {args.domain_id}",
+                "sourceRepos": list(ap.source_repos),
+                "destinations": [{"server": "https://kubernetes.default.svc", "namespace": n}
+                                 for n in args.namespaces],
+                # No cluster-scoped objects, and not the domain's own fence.
+                "clusterResourceWhitelist": [],
+                "namespaceResourceBlacklist": [{"group": "*", "kind": k} for k in FENCE_KINDS],
+            },
+            opts=opts,
+        )
+        return project.metadata["name"]
+
+
+def _contains(outer: str, inner: str) -> bool:
+    return ipaddress.ip_network(inner).subnet_of(ipaddress.ip_network(outer))

@@ -1,0 +1,34 @@
+"""What every stack that owns a cluster creates: the cloud provider, the cluster, Argo CD."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components._labels import k8s_labels
+from components.argocd import ArgoCD, ArgoCDArgs
+from components.cloud_provider import cloud_provider
+from components.cluster import ClusterHandle, make_cluster
+from dataplatform.config.model import StackConfig
+
+
+@dataclass(frozen=True)
+class OwnedCluster:
+    handle: ClusterHandle
+    argocd: ArgoCD | None
+
+
+def build_owned_cluster(name: str, cfg: StackConfig, parent: pulumi.Resource) -> OwnedCluster:
+    """Cluster (and Argo CD, when enabled) as children of `parent`."""
+    provider = cloud_provider(name, cfg, pulumi.ResourceOptions(parent=parent))
+    cluster = make_cluster(f"{name}-cluster", cfg, pulumi.ResourceOptions(
+        parent=parent, providers=[provider] if provider else None))
+    argocd = None
+    if cfg.apps.argocd.enabled:
+        argocd = ArgoCD(f"{name}-argocd",
+                        ArgoCDArgs(profile=cfg.profile, overrides=cfg.apps.argocd.values,
+                                   labels=k8s_labels(cfg)),
+                        opts=pulumi.ResourceOptions(parent=parent,
+                                                    providers=[cluster.handle.provider]))
+    return OwnedCluster(cluster.handle, argocd)

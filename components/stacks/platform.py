@@ -1,0 +1,31 @@
+"""PlatformStack: the shared cluster of a customer environment, with Argo CD."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.stacks._cluster_owner import build_owned_cluster
+from dataplatform.config.model import StackConfig
+
+
+class PlatformStack(pulumi.ComponentResource):
+    """The shared cluster, its GitOps engine and (later) observability."""
+
+    cluster_name: pulumi.Output[str]
+    argocd_namespace: pulumi.Output[str | None]
+    exports: dict[str, pulumi.Output]
+
+    def __init__(self, name: str, cfg: StackConfig,
+                 opts: pulumi.ResourceOptions | None = None):
+        if cfg.kind != "platform":
+            raise ValueError(f"PlatformStack {name}: stack kind is '{cfg.kind}'")
+        super().__init__("dataplatform:stack:PlatformStack", name, None, opts)
+        owned = build_owned_cluster(name, cfg, self)
+        self.cluster_name = owned.handle.name
+        self.argocd_namespace = pulumi.Output.from_input(
+            owned.argocd.namespace if owned.argocd else None)
+        # What domain stacks read through their StackReference.
+        self.exports = {**owned.handle.outputs(), "argocdNamespace": self.argocd_namespace,
+                        "customer": pulumi.Output.from_input(cfg.customer),
+                        "environment": pulumi.Output.from_input(cfg.environment)}
+        self.register_outputs(self.exports)

@@ -1,0 +1,1 @@
+"""Object storage: MinIO locally; S3 and GCS come with the cloud layer."""

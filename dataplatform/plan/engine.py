@@ -1,0 +1,174 @@
+"""Run the program for one stack under the Pulumi SDK's mock engine, and record the graph.
+
+A recording monitor sits where the engine's resource monitor would: it sees each
+RegisterResource request exactly as the engine does (type, name, parent, inputs with
+secrets still marked, protect, retainOnDelete, dependencies, provider) and the stack's
+outputs. A StackReference to a stack that has a file in `stacks/` is answered with that
+stack's own offline plan, so a new domain plans before its platform exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from dataplatform.config.loader import PROJECT, load_stack_config
+from dataplatform.plan.mocks import PlatformMocks
+
+SECRET = "[secret]"
+
+
+@dataclass
+class PlannedResource:
+    """One resource as the engine would register it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    depends_on: list[str]
+    provider: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Plan:
+    """The offline plan of one stack."""
+
+    project: str
+    stack: str
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    policy: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.as_json() for r in self.resources],
+            "outputs": self.outputs,
+            "policy": self.policy,
+        }
+
+    def by_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> PlannedResource:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+
+def _unwrap(value: Any) -> Any:
+    """Plain JSON from a serialized property value: secrets masked, unknowns marked."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET
+        if sig == rpc._special_output_value_sig:
+            return SECRET if value.get("secret") else _unwrap(value.get("value"))
+        if sig == rpc._special_resource_sig:
+            return value.get("urn")
+        if sig in (rpc._special_asset_sig, rpc._special_archive_sig):
+            return {k: v for k, v in value.items() if k != rpc._special_sig_key}
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def _struct(struct) -> dict[str, Any]:
+    return _unwrap(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that keeps each registration as the engine would receive it."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[PlannedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.recorded.append(PlannedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                inputs=_struct(request.object),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                depends_on=sorted(set(request.dependencies)),
+                provider=_provider_urn(request.provider),
+            ))
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.stack_outputs = _struct(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _provider_urn(ref: str) -> str | None:
+    """A provider reference is `<urn>::<id>`; keep the URN."""
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+def fq_stack(organization: str, stack: str) -> str:
+    return f"{organization}/{PROJECT}/{stack}"
+
+
+def plan_stack(stack: str, _seen: tuple[str, ...] = ()) -> Plan:
+    """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack."""
+    from dataplatform.program import build
+
+    cfg = load_stack_config(stack)
+    references: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    if cfg.platform is not None:
+        if cfg.platform.stack in _seen:
+            raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
+        ref = plan_stack(cfg.platform.stack, (*_seen, stack))
+        references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
+            {k: v for k, v in ref.outputs.items()},
+            [k for k, v in ref.outputs.items() if v == SECRET],
+        )
+    return run_program(stack, lambda: build(cfg), PlatformMocks(references))
+
+
+def run_program(stack: str, program, mocks: pulumi.runtime.Mocks) -> Plan:
+    """Run `program` (returning a dict of stack outputs) under `mocks`, and record it."""
+    monitor = RecordingMonitor(mocks)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True,
+                             monitor=monitor, organization="organization")
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+
+    def main():
+        outputs = program() or {}
+        pulumi_settings.get_root_resource().register_outputs(outputs)
+
+    _sync_await(run_pulumi_func(main))
+    plan = Plan(PROJECT, stack, monitor.recorded, monitor.stack_outputs)
+    pulumi_settings.ROOT.set(None)
+    return plan
