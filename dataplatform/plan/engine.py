@@ -20,7 +20,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dataplatform.config.loader import PROJECT, load_stack_config
+from pathlib import Path
+
+from dataplatform.config.loader import PROJECT, STACKS_DIR, load_stack_config
 from dataplatform.plan.mocks import PlatformMocks
 
 SECRET = "[secret]"
@@ -138,16 +140,16 @@ def fq_stack(organization: str, stack: str) -> str:
     return f"{organization}/{PROJECT}/{stack}"
 
 
-def plan_stack(stack: str, _seen: tuple[str, ...] = ()) -> Plan:
+def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...] = ()) -> Plan:
     """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack."""
     from dataplatform.program import build
 
-    cfg = load_stack_config(stack)
+    cfg = load_stack_config(stack, stacks_dir)
     references: dict[str, tuple[dict[str, Any], list[str]]] = {}
     if cfg.platform is not None:
         if cfg.platform.stack in _seen:
             raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
-        ref = plan_stack(cfg.platform.stack, (*_seen, stack))
+        ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack))
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
             {k: v for k, v in ref.outputs.items()},
             [k for k, v in ref.outputs.items() if v == SECRET],
@@ -169,6 +171,7 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks) -> Plan:
         pulumi_settings.get_root_resource().register_outputs(outputs)
 
     _sync_await(run_pulumi_func(main))
-    plan = Plan(PROJECT, stack, monitor.recorded, monitor.stack_outputs)
+    resources = sorted(monitor.recorded, key=lambda r: r.urn)
+    plan = Plan(PROJECT, stack, resources, dict(sorted(monitor.stack_outputs.items())))
     pulumi_settings.ROOT.set(None)
     return plan
