@@ -57,3 +57,21 @@ class StackDir:
 @pytest.fixture
 def stacks(tmp_path) -> StackDir:
     return StackDir(tmp_path)
+
+
+@pytest.fixture
+def mock_engine():
+    """A bare mock engine for tests that resolve Outputs or build one component."""
+    import pulumi
+    from pulumi.runtime import settings
+
+    from dataplatform.plan.engine import RecordingMonitor
+    from dataplatform.plan.mocks import PlatformMocks
+
+    mocks = PlatformMocks()
+    monitor = RecordingMonitor(mocks)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project="dataplatform", stack="test", preview=True,
+                             monitor=monitor)
+    yield monitor
+    settings.ROOT.set(None)

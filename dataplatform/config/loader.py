@@ -130,7 +130,8 @@ def _submodel_fields(loc: tuple[Any, ...]) -> list[str]:
         fields = {f.alias or n: f for n, f in model.model_fields.items()}
         field = fields.get(part)
         ann = getattr(field, "annotation", None)
-        model = next((a for a in (ann, *getattr(ann, "__args__", ())) if hasattr(a, "model_fields")), None)
+        candidates = (ann, *getattr(ann, "__args__", ()))
+        model = next((a for a in candidates if hasattr(a, "model_fields")), None)
         if model is None:
             return []
     return [f.alias or n for n, f in model.model_fields.items()]

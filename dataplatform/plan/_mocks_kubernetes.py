@@ -9,7 +9,8 @@ from typing import Any
 def _object(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     meta = dict(inputs.get("metadata") or {})
     meta.setdefault("name", name)
-    meta.setdefault("uid", f"00000000-0000-4000-8000-{hashlib.sha256(name.encode()).hexdigest()[:12]}")
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    meta.setdefault("uid", f"00000000-0000-4000-8000-{digest}")
     ns = meta.get("namespace")
     return {"metadata": meta, "id": f"{ns}/{meta['name']}" if ns else meta["name"]}
 

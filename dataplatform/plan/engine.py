@@ -10,6 +10,7 @@ stack's own offline plan, so a new domain plans before its platform exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -19,8 +20,6 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from pathlib import Path
 
 from dataplatform.config.loader import PROJECT, STACKS_DIR, load_stack_config
 from dataplatform.plan.mocks import PlatformMocks
@@ -56,6 +55,12 @@ class Plan:
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     policy: list[dict[str, str]] = field(default_factory=list)
+    raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Outputs with secret values kept, to answer StackReferences; never printed."""
+
+    @property
+    def secret_outputs(self) -> list[str]:
+        return sorted(k for k, v in self.outputs.items() if v == SECRET)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,28 +81,33 @@ class Plan:
         return found[0]
 
 
-def _unwrap(value: Any) -> Any:
-    """Plain JSON from a serialized property value: secrets masked, unknowns marked."""
+def _unwrap(value: Any, mask: bool = True) -> Any:
+    """Plain JSON from a serialized property value: secrets masked, unknowns marked.
+
+    `mask=False` keeps secret values (only for answering StackReferences in memory).
+    """
     if isinstance(value, dict):
         sig = value.get(rpc._special_sig_key)
         if sig == rpc._special_secret_sig:
-            return SECRET
+            return SECRET if mask else _unwrap(value.get("value"), mask)
         if sig == rpc._special_output_value_sig:
-            return SECRET if value.get("secret") else _unwrap(value.get("value"))
+            if value.get("secret") and mask:
+                return SECRET
+            return _unwrap(value.get("value"), mask)
         if sig == rpc._special_resource_sig:
             return value.get("urn")
         if sig in (rpc._special_asset_sig, rpc._special_archive_sig):
             return {k: v for k, v in value.items() if k != rpc._special_sig_key}
-        return {k: _unwrap(v) for k, v in value.items()}
+        return {k: _unwrap(v, mask) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unwrap(v) for v in value]
+        return [_unwrap(v, mask) for v in value]
     if value == rpc.UNKNOWN:
         return "[unknown]"
     return value
 
 
-def _struct(struct) -> dict[str, Any]:
-    return _unwrap(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+def _struct(struct, mask: bool = True) -> dict[str, Any]:
+    return _unwrap(json_format.MessageToDict(struct, preserving_proto_field_name=True), mask)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -107,6 +117,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.raw_stack_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -125,9 +136,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ))
         return response
 
+    def ReadResource(self, request):
+        # Reads (StackReference, `.get()`) are part of the graph too, though not created.
+        response = super().ReadResource(request)
+        self.recorded.append(PlannedResource(
+            urn=response.urn, type=request.type, name=request.name,
+            parent=request.parent or None, custom=True, inputs=_struct(request.properties),
+            protect=False, retain_on_delete=False,
+            depends_on=sorted(set(request.dependencies)),
+            provider=_provider_urn(request.provider)))
+        return response
+
     def RegisterResourceOutputs(self, request):
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
             self.stack_outputs = _struct(request.outputs)
+            self.raw_stack_outputs = _struct(request.outputs, mask=False)
         return super().RegisterResourceOutputs(request)
 
 
@@ -151,9 +174,7 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
             raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
         ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack))
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
-            {k: v for k, v in ref.outputs.items()},
-            [k for k, v in ref.outputs.items() if v == SECRET],
-        )
+            ref.raw_outputs, ref.secret_outputs)
     return run_program(stack, lambda: build(cfg), PlatformMocks(references))
 
 
@@ -172,6 +193,7 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks) -> Plan:
 
     _sync_await(run_pulumi_func(main))
     resources = sorted(monitor.recorded, key=lambda r: r.urn)
-    plan = Plan(PROJECT, stack, resources, dict(sorted(monitor.stack_outputs.items())))
+    plan = Plan(PROJECT, stack, resources, dict(sorted(monitor.stack_outputs.items())),
+                raw_outputs=monitor.raw_stack_outputs)
     pulumi_settings.ROOT.set(None)
     return plan

@@ -1,0 +1,128 @@
+"""The offline plan: every shipped stack, StackReference resolution, the JSON contract."""
+
+import json
+
+import pytest
+
+from dataplatform import cli
+from dataplatform.config.loader import available_stacks
+
+pytestmark = pytest.mark.unit
+
+RESOURCE_KEYS = {"urn": str, "type": str, "name": str, "parent": (str, type(None)),
+                 "custom": bool, "inputs": dict, "protect": bool, "retain_on_delete": bool,
+                 "depends_on": list, "provider": (str, type(None))}
+
+
+@pytest.mark.parametrize("stack", available_stacks())
+def test_every_shipped_stack_plans_cleanly(shipped_plan, stack):
+    plan = shipped_plan(stack)
+    assert plan.resources
+    assert not [f for f in plan.policy if f["level"] == "mandatory"]
+
+
+def test_both_profiles_and_all_clouds_are_shipped(stacks):
+    shipped = [stacks.shipped(s) for s in available_stacks()]
+    assert {s["profile"] for s in shipped} == {"dev", "prod"}
+    assert {s["cloud"] for s in shipped} == {"local", "aws", "gcp"}
+
+
+def test_json_shape(capsys):
+    assert cli.main(["plan", "local", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"project", "stack", "resources", "outputs", "policy"}
+    assert (doc["project"], doc["stack"]) == ("dataplatform", "local")
+    assert isinstance(doc["outputs"], dict) and isinstance(doc["policy"], list)
+    urns = {r["urn"] for r in doc["resources"]}
+    for r in doc["resources"]:
+        assert set(r) == set(RESOURCE_KEYS), r["urn"]
+        for key, typ in RESOURCE_KEYS.items():
+            assert isinstance(r[key], typ), (r["urn"], key)
+        assert all(d in urns for d in r["depends_on"]), r["urn"]
+        assert r["urn"].startswith("urn:pulumi:local::dataplatform::")
+    for f in doc["policy"]:
+        assert set(f) == {"policy", "level", "urn", "message"}
+        assert f["level"] in ("mandatory", "advisory")
+
+
+def test_plan_is_deterministic(capsys):
+    cli.main(["plan", "local", "--json"])
+    first = capsys.readouterr().out
+    cli.main(["plan", "local", "--json"])
+    assert capsys.readouterr().out == first
+
+
+def test_text_plan_is_a_tree_with_outputs(capsys):
+    assert cli.main(["plan", "local"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Plan of stack 'local' (project dataplatform): ")
+    assert "└─ acme-marketing-dev  (dataplatform:stack:DomainStack)" in out
+    assert "   ├─ acme-marketing-dev-argocd  (dataplatform:gitops:ArgoCD)" in out
+    assert "Outputs:\n  apps: []" in out
+    assert "Policy findings: none" in out
+
+
+def _local_platform(stacks):
+    base = stacks.shipped("local")
+    platform = {k: v for k, v in base.items() if k not in ("domain", "isolation")}
+    platform.update(kind="platform", cluster={"kubeContext": "kind-shared"})
+    stacks.write("acme-platform", platform)
+    domain = {k: v for k, v in base.items() if k != "cluster"}
+    domain.update(domain="finance", platform={"stack": "acme-platform"},
+                  apps={"airflow": {"enabled": True}})
+    stacks.write("acme-finance", domain)
+
+
+def test_stack_reference_is_answered_by_the_platform_plan(stacks):
+    _local_platform(stacks)
+    plan = stacks.plan("acme-finance")
+    ref = plan.get("pulumi:pulumi:StackReference", "acme-finance-dev-platform-ref")
+    assert ref.inputs["name"] == "organization/dataplatform/acme-platform"
+    provider = plan.get("pulumi:providers:kubernetes", "acme-finance-dev-platform-provider")
+    assert provider.inputs["context"] == "kind-shared", "read from the platform's outputs"
+    # No cluster and no Argo CD of its own: those belong to the platform.
+    assert not plan.by_type("dataplatform:cluster:LocalCluster")
+    assert not plan.by_type("dataplatform:gitops:ArgoCD")
+    project = plan.get("kubernetes:argoproj.io/v1alpha1:AppProject",
+                       "acme-finance-dev-isolation-appproject")
+    assert project.inputs["metadata"]["namespace"] == "argocd"
+    assert plan.outputs["clusterName"] == "acme-platform-dev"
+
+
+def test_apps_are_argocd_applications_in_the_domain_project(stacks):
+    _local_platform(stacks)
+    plan = stacks.plan("acme-finance")
+    app = plan.get("kubernetes:argoproj.io/v1alpha1:Application", "acme-finance-dev-airflow-application")
+    spec = app.inputs["spec"]
+    assert app.inputs["metadata"]["namespace"] == "argocd"
+    assert spec["project"] == "acme-finance-dev"
+    assert spec["destination"]["namespace"] == "acme-finance-dev"
+    assert spec["source"]["targetRevision"] == "1.18.0"
+    helm_app = plan.get("dataplatform:apps:HelmApp", "acme-finance-dev-airflow")
+    deps = " ".join(helm_app.depends_on)
+    assert "MinioStorage" in deps and "InClusterPostgres" in deps
+    assert plan.outputs["apps"] == ["airflow"]
+    db_secrets = {s.inputs["metadata"]["name"] for s in plan.by_type("kubernetes:core/v1:Secret")}
+    assert "airflow-db-credentials" in db_secrets
+
+
+def test_helm_delivery_and_disabling_an_app(stacks):
+    cfg = stacks.shipped("local")
+    cfg.update(delivery="helm", apps={"argocd": {"enabled": False}, "metabase": {"enabled": True}})
+    stacks.write("helmy", cfg)
+    plan = stacks.plan("helmy")
+    assert plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-release")
+    assert not plan.by_type("kubernetes:argoproj.io/v1alpha1:Application")
+    assert not plan.by_type("kubernetes:argoproj.io/v1alpha1:AppProject")
+    cfg["apps"]["metabase"]["enabled"] = False
+    stacks.write("helmy", cfg)
+    plan = stacks.plan("helmy")
+    assert not [r for r in plan.resources if "metabase" in r.name]
+
+
+def test_argocd_delivery_needs_argocd(stacks, capsys):
+    cfg = stacks.shipped("local")
+    cfg.update(apps={"argocd": {"enabled": False}})
+    stacks.write("noargo", cfg)
+    assert cli.main(["plan", "noargo", "--stacks-dir", str(stacks.path)]) == 2
+    assert "delivery 'argocd' but the cluster has no Argo CD" in capsys.readouterr().err
