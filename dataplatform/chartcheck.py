@@ -1,0 +1,362 @@
+"""Check our Helm values against what each pinned chart version really ships.
+
+Helm silently ignores a values key the chart does not know, so a typo (`server.resourcs`)
+deploys fine and does nothing. Each pinned version's defaults (`values.yaml`, `Chart.yaml`,
+`values.schema.json` if any, the same per bundled subchart under `charts/`) live outside the
+project in `<repo>/../shared/charts/defaults/<chart>/`; `shared_charts_dir()` finds it, and
+callers must cope with it being absent. These are heuristics over values files, not a Helm
+render: each public function says what it assumes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components._values import deep_merge
+from dataplatform.charts import REPO_ROOT
+
+# Blocks a chart passes through verbatim to the application's own configuration
+# (argocd-cm, argocd-cmd-params-cm, airflow.cfg, alertmanager.yml, grafana.ini): their keys
+# belong to the application, not to the chart, and the application validates them.
+PASS_THROUGH: dict[str, tuple[str, ...]] = {
+    "argo-cd": ("configs.cm", "configs.params", "configs.rbac"),
+    "airflow": ("config",),
+    "kube-prometheus-stack": ("alertmanager.config", "grafana.grafana.ini"),
+}
+
+# Helm test hooks (`helm test` pods): neither a Pulumi Release nor Argo CD runs them.
+TEST_HOOK_KEYS = frozenset({"test", "tests", "testFramework", "configmapTest"})
+
+_SchemaRef = tuple[Any, Any]  # (schema node, document root for `$ref`)
+_DECLARING = ("properties", "patternProperties", "additionalProperties")
+
+
+def shared_charts_dir() -> Path | None:
+    """`<repo>/../shared/charts` when this checkout has it, else None."""
+    path = REPO_ROOT.parent / "shared" / "charts"
+    return path if path.is_dir() else None
+
+
+@dataclass(frozen=True, eq=False)
+class Chart:
+    """What one chart version ships: defaults, optional schema, bundled subcharts."""
+
+    name: str
+    defaults: dict[str, Any]
+    schema: dict[str, Any] | None
+    subcharts: dict[str, Chart]   # values key (alias or name) -> subchart
+    conditions: dict[str, str]    # values key -> `condition` from Chart.yaml dependencies
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
+@cache
+def load_chart(chart_dir: Path) -> Chart:
+    """Read `chart_dir` and, recursively, every subchart folder under `charts/`."""
+    chart_dir = Path(chart_dir)
+    schema_file = chart_dir / "values.schema.json"
+    meta = _yaml(chart_dir / "Chart.yaml") or {}
+    subcharts: dict[str, Chart] = {}
+    conditions: dict[str, str] = {}
+    for dep in meta.get("dependencies") or []:
+        key = dep.get("alias") or dep["name"]
+        if (chart_dir / "charts" / dep["name"]).is_dir():
+            subcharts[key] = load_chart(chart_dir / "charts" / dep["name"])
+        if dep.get("condition"):
+            conditions[key] = dep["condition"]
+    folders = (chart_dir / "charts").iterdir() if (chart_dir / "charts").is_dir() else []
+    for folder in sorted(f for f in folders if f.is_dir()):
+        subcharts.setdefault(folder.name, load_chart(folder))
+    return Chart(meta.get("name", chart_dir.name), _yaml(chart_dir / "values.yaml") or {},
+                 json.loads(schema_file.read_text()) if schema_file.is_file() else None,
+                 subcharts, conditions)
+
+
+def _join(prefix: str, key: Any) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _walk_charts(chart: Chart) -> Iterator[Chart]:
+    yield chart
+    for sub in chart.subcharts.values():
+        yield from _walk_charts(sub)
+
+
+def _get(node: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+# --- values.schema.json: a subset (properties, patternProperties, additionalProperties,
+# items, local `$ref`, allOf/anyOf/oneOf as a union). An object schema that declares none of
+# the first three adds no known keys; `additionalProperties: true` makes a key free-form.
+
+def _expand(schemas: list[_SchemaRef]) -> list[_SchemaRef]:
+    """Follow `$ref` (`#/...` in the same file) and allOf/anyOf/oneOf into a flat list."""
+    out: list[_SchemaRef] = []
+    stack, seen = list(schemas), set()
+    while stack:
+        node, root = stack.pop()
+        if not isinstance(node, Mapping) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        out.append((node, root))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: Any = root
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, Mapping) else None
+            stack.append((target, root))
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            stack.extend((sub, root) for sub in node.get(keyword) or [])
+    return out
+
+
+def _schema_children(schemas: list[_SchemaRef], key: str) -> tuple[list[_SchemaRef], bool]:
+    """Sub-schemas `key` gets, and whether `additionalProperties: true` frees it."""
+    children: list[_SchemaRef] = []
+    free = False
+    for schema, root in schemas:
+        matched = False
+        props = schema.get("properties")
+        if isinstance(props, Mapping) and key in props:
+            children.append((props[key], root))
+            matched = True
+        for pattern, sub in (schema.get("patternProperties") or {}).items():
+            if re.search(pattern, key):
+                children.append((sub, root))
+                matched = True
+        extra = schema.get("additionalProperties")
+        if not matched and extra is True:
+            free = True
+        elif not matched and isinstance(extra, Mapping):
+            children.append((extra, root))
+    return children, free
+
+
+# --- unknown keys
+
+def _is_free(default: Any) -> bool:
+    return default is None or (isinstance(default, Mapping) and not default)
+
+
+def _check_map(ours: Mapping[str, Any], d_nodes: list[Any], s_nodes: list[_SchemaRef],
+               path: str, ctx: _Ctx) -> None:
+    if path in ctx.pass_through or any(_is_free(d) for d in d_nodes):
+        return
+    d_maps = [d for d in d_nodes if isinstance(d, Mapping)]
+    schemas = _expand(s_nodes)
+    if not d_maps and not any(k in s for s, _ in schemas for k in _DECLARING):
+        return  # nothing says which keys exist here (scalar default, bare object schema)
+    for key, value in ours.items():
+        child_s, free = _schema_children(schemas, str(key))
+        child_d = [m[key] for m in d_maps if key in m]
+        if not free and not child_d and not child_s:
+            ctx.out.append(_join(path, key))
+        elif not free:
+            _check_value(value, child_d, child_s, _join(path, key), ctx)
+
+
+def _check_value(value: Any, d_nodes: list[Any], s_nodes: list[_SchemaRef],
+                 path: str, ctx: _Ctx) -> None:
+    if isinstance(value, Mapping):
+        _check_map(value, d_nodes, s_nodes, path, ctx)
+    elif isinstance(value, list):
+        # A default list whose first element is a map is the element's template; any other
+        # default list (empty, of scalars) or a non-list default leaves elements free-form.
+        if any(not (isinstance(d, list) and d and isinstance(d[0], Mapping)) for d in d_nodes):
+            return
+        elem_d = [d[0] for d in d_nodes]
+        elem_s = [(s["items"], root) for s, root in _expand(s_nodes)
+                  if isinstance(s.get("items"), Mapping)]
+        if not elem_d and not elem_s:
+            return
+        for i, item in enumerate(value):
+            if isinstance(item, Mapping):
+                _check_map(item, elem_d, elem_s, f"{path}[{i}]", ctx)
+
+
+@dataclass
+class _Ctx:
+    pass_through: frozenset[str]
+    globals_d: list[Any]
+    globals_s: list[_SchemaRef]
+    out: list[str]
+
+
+def _check_chart(ours: Mapping[str, Any], chart: Chart, path: str, extra_d: list[Any],
+                 extra_s: list[_SchemaRef], ctx: _Ctx) -> None:
+    """Like `_check_map`, plus `global` and bundled subcharts at a chart's top level."""
+    # An empty `<sub>: {}` block in the parent adds nothing; only all-empty means free-form.
+    d_nodes = [d for d in (chart.defaults, *extra_d) if not _is_free(d)] or [{}]
+    s_nodes = [*([(chart.schema, chart.schema)] if chart.schema else []), *extra_s]
+    rest = {}
+    for key, value in ours.items():
+        child_path = _join(path, key)
+        if key == "global":
+            _check_value(value, ctx.globals_d, ctx.globals_s, child_path, ctx)
+        elif key in chart.subcharts and isinstance(value, Mapping):
+            # Helm merges the parent's `<sub>:` block onto the subchart's own defaults.
+            schemas = _expand(s_nodes)
+            _check_chart(value, chart.subcharts[key], child_path,
+                         [d[key] for d in d_nodes if isinstance(d, Mapping) and key in d],
+                         _schema_children(schemas, key)[0], ctx)
+        else:
+            rest[key] = value
+    _check_map(rest, d_nodes, s_nodes, path, ctx)
+
+
+def unknown_keys(values: Mapping[str, Any], chart_dir: Path) -> list[str]:
+    """Dotted paths (`a.b`, `a.list[0].c`) of keys in `values` the chart does not know.
+
+    Known: present in the defaults, or declared by `values.schema.json` (see the subset above).
+    Free-form (anything goes below): a default that is `{}` or null, a default list that is
+    empty or not of maps, a default scalar where we set a map, `additionalProperties: true`,
+    and the `PASS_THROUGH` blocks. A key naming a bundled subchart is checked against that
+    subchart's defaults and schema plus the parent's block for it. `global` is checked
+    against the top-level chart's `global` and every subchart's non-empty `global`; it is
+    free-form when the top-level chart's `global` is empty or absent.
+    """
+    chart = load_chart(Path(chart_dir))
+    root_global = chart.defaults.get("global")
+    globals_d = [c.defaults["global"] for c in _walk_charts(chart)
+                 if not _is_free(c.defaults.get("global"))]
+    globals_s = [s for c in _walk_charts(chart) if c.schema
+                 for s in _schema_children(_expand([(c.schema, c.schema)]), "global")[0]]
+    ctx = _Ctx(frozenset(PASS_THROUGH.get(chart.name, ())),
+               [None] if _is_free(root_global) else globals_d, globals_s, [])
+    _check_chart(values, chart, "", [], [], ctx)
+    return sorted(set(ctx.out))
+
+
+# --- resources
+
+@dataclass(frozen=True)
+class Component:
+    """One `resources` key of the chart defaults, as our merged values leave it."""
+
+    path: str        # dotted path of the `resources` key, e.g. `redis-ha.haproxy.resources`
+    resources: Any   # merged value (normally a map with requests/limits)
+    replicas: int
+
+
+def _resource_paths(defaults: Mapping[str, Any], skip: set[str],
+                    prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, value in defaults.items():
+        if not prefix and key in skip:
+            continue
+        if key == "resources" and (value is None or isinstance(value, Mapping)):
+            yield (*prefix, key)
+        elif isinstance(value, Mapping):
+            yield from _resource_paths(value, skip, (*prefix, key))
+
+
+def _replicas(merged: Mapping[str, Any], keys: tuple[str, ...]) -> int:
+    """Replicas of the nearest enclosing map with `replicas`/`replicaCount` (HPA: minReplicas)."""
+    for depth in range(len(keys) - 1, -1, -1):
+        node = _get(merged, keys[:depth])
+        if not isinstance(node, Mapping):
+            continue
+        hpa = node.get("autoscaling")
+        if (isinstance(hpa, Mapping) and hpa.get("enabled") is True
+                and isinstance(hpa.get("minReplicas"), int)):
+            return hpa["minReplicas"]
+        for name in ("replicas", "replicaCount"):
+            if isinstance(node.get(name), int) and not isinstance(node.get(name), bool):
+                return node[name]
+    return 1
+
+
+def _standalone_replica(owners: list[Any], keys: tuple[str, ...]) -> bool:
+    """Bitnami charts deploy `readReplicas`/`secondary` only with `architecture: replication`."""
+    return any(isinstance(owner, Mapping) and owner.get("architecture") == "standalone"
+               and key in ("readReplicas", "secondary")
+               for owner, key in zip(owners, keys, strict=True))
+
+
+def _subchart_enabled(chart: Chart, key: str, merged: Mapping[str, Any]) -> bool:
+    """Helm's rule: the first condition path that resolves to a bool decides; else enabled."""
+    for cond in chart.conditions.get(key, f"{key}.enabled").split(","):
+        value = _get(merged, tuple(cond.strip().split(".")))
+        if isinstance(value, bool):
+            return value
+    return True
+
+
+def _components(chart: Chart, merged: Mapping[str, Any], prefix: str) -> Iterator[Component]:
+    for keys in _resource_paths(chart.defaults, set(chart.subcharts)):
+        owners = [_get(merged, keys[:depth]) for depth in range(len(keys))]
+        if (any(isinstance(o, Mapping) and o.get("enabled") in (False, "false") for o in owners)
+                or TEST_HOOK_KEYS.intersection(keys) or _standalone_replica(owners, keys)):
+            continue
+        yield Component(_join(prefix, ".".join(keys)), _get(merged, keys),
+                        _replicas(merged, keys))
+    for key, sub in chart.subcharts.items():
+        if _subchart_enabled(chart, key, merged):
+            parent_block = chart.defaults.get(key) or {}
+            sub_chart = Chart(sub.name, deep_merge(sub.defaults, parent_block), sub.schema,
+                              sub.subcharts, sub.conditions)
+            yield from _components(sub_chart, deep_merge(sub_chart.defaults,
+                                                         merged.get(key) or {}),
+                                   _join(prefix, key))
+
+
+def iter_components(merged: Mapping[str, Any], chart_dir: Path) -> Iterator[Component]:
+    """Every enabled component of the chart and its enabled subcharts.
+
+    `merged` is the chart defaults deep-merged with our values. Heuristics: a component is
+    a `resources` key (a map or null) anywhere in the defaults' maps (lists are not searched);
+    it is disabled when its own map or any enclosing map has `enabled: false`, or its subchart's
+    Chart.yaml `condition` (else `<sub>.enabled`) is false; Helm test hooks are skipped, and
+    so are Bitnami `readReplicas`/`secondary` under `architecture: standalone`.
+    Replicas come from the nearest enclosing `replicas`/`replicaCount` (or HPA `minReplicas`).
+    Not modelled: components switched by other settings (executor type, `mode`), DaemonSets
+    (counted once, not per node), init containers (summed like regular containers).
+    """
+    yield from _components(load_chart(Path(chart_dir)), merged, "")
+
+
+def containers_without_resources(merged: Mapping[str, Any], chart_dir: Path) -> list[str]:
+    """Paths of enabled components (see `iter_components`) lacking `requests.cpu`,
+    `requests.memory` or `limits.memory`; components scaled to 0 replicas are skipped."""
+    required = (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))
+    return [c.path for c in iter_components(merged, chart_dir) if c.replicas != 0
+            and any(_get(c.resources, keys) in (None, "") for keys in required)]
+
+
+# --- quantities
+
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|[numkMGTPE])?$")
+_SUFFIXES = {**{s: Decimal(10) ** e for s, e in zip("numkMGTPE", (-9, -6, -3, *range(3, 19, 3)),
+                                                   strict=True)},
+             **{f"{s}i": Decimal(2) ** (10 * n) for n, s in enumerate("KMGTPE", start=1)}}
+
+
+def parse_quantity(quantity: str | int | float) -> float:
+    """A Kubernetes quantity as a plain number: CPU in cores, memory in bytes.
+
+    `250m` -> 0.25, `2` -> 2.0, `512Mi` -> 536870912.0, `1G` -> 1e9, `1e3` -> 1000.0.
+    """
+    if isinstance(quantity, int | float) and not isinstance(quantity, bool):
+        return float(quantity)
+    match = _QUANTITY.match(quantity.strip()) if isinstance(quantity, str) else None
+    if not match:
+        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
+    number, suffix = Decimal(match[1]), match[2] or ""
+    if len(suffix) > 1 and suffix[0] in "eE":
+        return float(number * Decimal(10) ** int(suffix[1:]))
+    return float(number * _SUFFIXES.get(suffix, Decimal(1)))
