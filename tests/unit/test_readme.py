@@ -1,0 +1,45 @@
+"""A stale README fails the tests: its commands and its stack example must hold."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dataplatform.config import parse_stack_config
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text()
+CI = (REPO / ".ci" / "run").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, re.S)
+
+
+def test_readme_opens_with_setup_plus_plan_then_the_test_command():
+    setup, tests = blocks("bash")[:2]
+    assert setup.strip().endswith(".venv/bin/dataplatform plan local")
+    assert "pip install -e '.[dev]'" in setup
+    assert tests.strip() == ".venv/bin/pytest"
+    assert tests.strip() in CI.splitlines(), ".ci/run must call the README's test command"
+
+
+def test_readme_plan_command_runs():
+    proc = subprocess.run([sys.executable, "-m", "dataplatform.cli", "plan", "local"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "Plan of stack 'local'" in proc.stdout
+
+
+def test_readme_stack_example_is_valid_config():
+    (example,) = [b for b in blocks("yaml") if "dataplatform:customer" in b]
+    parse_stack_config(yaml.safe_load(example), "README.md")
+
+
+def test_readme_mentions_a_mermaid_diagram():
+    assert blocks("mermaid")
