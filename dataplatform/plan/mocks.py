@@ -63,6 +63,6 @@ class PlatformMocks(pulumi.runtime.Mocks):
             state.update(fn(dict(args.inputs), args.name))
         return state.pop("id", None) or args.name, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         fn = self.calls.get(args.token)
-        return (fn(dict(args.args)) if fn else {}), None
+        return (fn(dict(args.args)) if fn else {}), []

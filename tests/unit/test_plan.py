@@ -126,3 +126,16 @@ def test_argocd_delivery_needs_argocd(stacks, capsys):
     stacks.write("noargo", cfg)
     assert cli.main(["plan", "noargo", "--stacks-dir", str(stacks.path)]) == 2
     assert "delivery 'argocd' but the cluster has no Argo CD" in capsys.readouterr().err
+
+
+def test_pulumi_entry_point_exits_2_on_an_unknown_stack(mock_engine, capsys):
+    import pulumi
+
+    from dataplatform import program
+
+    pulumi.runtime.settings._set_stack("no-such-stack")
+    with pytest.raises(SystemExit) as info:
+        program.main()
+    assert info.value.code == 2
+    assert "unknown stack 'no-such-stack'" in capsys.readouterr().err
+    assert mock_engine.recorded == []
