@@ -289,6 +289,7 @@ class StackConfig(Model):
         if not self.owns_cluster and "argocd" in self.apps.model_fields_set:
             p.append(("apps.argocd", "Argo CD runs in the stack that owns the cluster "
                                      "(the platform stack)"))
+        p += self.storage.rule_violations(self.profile, self.cloud, self.region)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
                                      f"is longer than {BASE_MAX} characters"))
