@@ -1,0 +1,77 @@
+"""IAM of EksCluster: roles, their trust policies and managed-policy attachments."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+CLUSTER_POLICIES = {"policy": "AmazonEKSClusterPolicy"}
+NODE_POLICIES = {
+    "worker": "AmazonEKSWorkerNodePolicy",
+    "cni": "AmazonEKS_CNI_Policy",
+    "ecr": "AmazonEC2ContainerRegistryReadOnly",
+}
+EBS_CSI_POLICIES = {"policy": "service-role/AmazonEBSCSIDriverPolicy"}
+
+
+def partition(region: str) -> str:
+    """The AWS partition of `region` (for ARNs of AWS-managed policies)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def managed_policy_arn(region: str, policy: str) -> str:
+    return f"arn:{partition(region)}:iam::aws:policy/{policy}"
+
+
+def service_trust(service: str, *, tag_session: bool = False) -> str:
+    """Trust policy letting an AWS service (e.g. `eks.amazonaws.com`) assume the role."""
+    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+                       "Action": actions}],
+    }, sort_keys=True)
+
+
+def irsa_trust(oidc_provider_arn: pulumi.Input[str], issuer: pulumi.Input[str],
+               service_account: str) -> pulumi.Output[str]:
+    """Trust policy for one Kubernetes service account (IRSA).
+
+    `service_account` is `system:serviceaccount:<namespace>:<name>`; the token must also be
+    minted for STS (`aud`), so no other service account or audience can assume the role.
+    """
+
+    def render(arn: str, url: str) -> str:
+        host = url.removeprefix("https://")
+        return json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{host}:sub": service_account,
+                                               f"{host}:aud": "sts.amazonaws.com"}},
+            }],
+        }, sort_keys=True)
+
+    return pulumi.Output.all(oidc_provider_arn, issuer).apply(lambda v: render(*v))
+
+
+def role(prefix: str, role_name: str, trust: pulumi.Input[str], policies: dict[str, str],
+         region: str, parent: pulumi.Resource,
+         ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """Role `<prefix>-role` with AWS-managed `policies` attached as `<prefix>-<key>`."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    r = aws.iam.Role(f"{prefix}-role", name=role_name, assume_role_policy=trust, opts=opts)
+    attachments = [
+        aws.iam.RolePolicyAttachment(f"{prefix}-{key}", role=r.name,
+                                     policy_arn=managed_policy_arn(region, policy), opts=opts)
+        for key, policy in policies.items()
+    ]
+    return r, attachments
