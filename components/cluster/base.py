@@ -28,6 +28,11 @@ class ClusterHandle:
     """API server endpoint, when known."""
     oidc_issuer: pulumi.Output[str | None]
     """OIDC issuer URL for workload identity (EKS IRSA / GKE WI), when the cloud has one."""
+    oidc_provider_arn: pulumi.Output[str | None]
+    """aws: ARN of the cluster's IAM OIDC provider (IRSA trust); else None."""
+    network: pulumi.Output[dict | None]
+    """Where managed services attach: aws `vpcId`, `privateSubnetIds`,
+    `clusterSecurityGroupId`; gcp `network`, `subnetwork`; None on local clusters."""
 
     def outputs(self) -> dict[str, pulumi.Output]:
         """The stack outputs a platform stack publishes for its domains."""
@@ -37,4 +42,6 @@ class ClusterHandle:
             "kubeContext": self.kube_context,
             "clusterEndpoint": self.endpoint,
             "oidcIssuer": self.oidc_issuer,
+            "oidcProviderArn": self.oidc_provider_arn,
+            "network": self.network,
         }

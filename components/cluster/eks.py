@@ -290,7 +290,12 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
                                     pulumi.Output.from_input(None), self.endpoint,
-                                    self.oidc_issuer)
+                                    self.oidc_issuer, self.oidc_provider_arn,
+                                    pulumi.Output.from_input({
+                                        "vpcId": self.vpc_id,
+                                        "privateSubnetIds": self.private_subnet_ids,
+                                        "clusterSecurityGroupId":
+                                            self.cluster_security_group_id}))
         self.register_outputs({
             "name": self.name, "endpoint": self.endpoint, "oidc_issuer": self.oidc_issuer,
             "oidc_provider_arn": self.oidc_provider_arn, "kubeconfig": self.kubeconfig,

@@ -246,7 +246,9 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=pools))
         self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
                                     pulumi.Output.from_input(None), self.endpoint,
-                                    self.oidc_issuer)
+                                    self.oidc_issuer, pulumi.Output.from_input(None),
+                                    pulumi.Output.from_input({"network": net.network,
+                                                              "subnetwork": net.subnetwork}))
         self.register_outputs({
             "name": self.name, "location": self.location, "endpoint": self.endpoint,
             "workload_pool": self.workload_pool, "oidc_issuer": self.oidc_issuer,

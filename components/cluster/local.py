@@ -40,5 +40,6 @@ class LocalCluster(pulumi.ComponentResource):
         self.name = pulumi.Output.from_input(args.cluster_name)
         self.kube_context = pulumi.Output.from_input(args.kube_context)
         none = pulumi.Output.from_input(None)
-        self.handle = ClusterHandle(self.name, provider, none, self.kube_context, none, none)
+        self.handle = ClusterHandle(self.name, provider, none, self.kube_context, none, none,
+                                    none, none)
         self.register_outputs({"name": self.name, "kube_context": self.kube_context})

@@ -42,5 +42,5 @@ class SharedCluster(pulumi.ComponentResource):
         self.argocd_namespace = out("argocdNamespace")
         self.handle = ClusterHandle(self.name, provider, out("kubeconfig"),
                                     out("kubeContext"), out("clusterEndpoint"),
-                                    out("oidcIssuer"))
+                                    out("oidcIssuer"), out("oidcProviderArn"), out("network"))
         self.register_outputs({"name": self.name, "argocd_namespace": self.argocd_namespace})

@@ -1,4 +1,4 @@
-"""What every stack that owns a cluster creates: the cloud provider, the cluster, Argo CD."""
+"""What every stack that owns a cluster creates: the cluster and Argo CD."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pulumi
 
 from components._labels import k8s_labels
 from components.argocd import ArgoCD, ArgoCDArgs
-from components.cloud_provider import cloud_provider
 from components.cluster import ClusterHandle, make_cluster
 from dataplatform.config.model import StackConfig
 
@@ -19,9 +18,9 @@ class OwnedCluster:
     argocd: ArgoCD | None
 
 
-def build_owned_cluster(name: str, cfg: StackConfig, parent: pulumi.Resource) -> OwnedCluster:
-    """Cluster (and Argo CD, when enabled) as children of `parent`."""
-    provider = cloud_provider(name, cfg, pulumi.ResourceOptions(parent=parent))
+def build_owned_cluster(name: str, cfg: StackConfig, parent: pulumi.Resource,
+                        provider: pulumi.ProviderResource | None) -> OwnedCluster:
+    """Cluster (and Argo CD, when enabled) as children of `parent`, on the cloud `provider`."""
     cluster = make_cluster(f"{name}-cluster", cfg, pulumi.ResourceOptions(
         parent=parent, providers=[provider] if provider else None))
     argocd = None

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pulumi
 
 from components._labels import k8s_labels
+from components.cloud_provider import cloud_provider
 from components.cluster import SharedCluster, SharedClusterArgs
-from components.database.incluster_postgres import InClusterPostgres, InClusterPostgresArgs
 from components.helm_app import ArgoCDTarget, HelmApp, HelmAppArgs
 from components.isolation import AppProjectArgs, DomainIsolation, DomainIsolationArgs
 from components.stacks._cluster_owner import build_owned_cluster
-from components.storage.minio import MinioStorage, MinioStorageArgs
+from components.stacks._data_layer import build_database, build_identities, build_lake, check_args
 from dataplatform.charts import allowed_repos
 from dataplatform.config.model import StackConfig
-from dataplatform.naming import LAKE_ZONES
 
 # Built-in apps delivered from their pinned chart (app key = chart name in the lock).
 CHART_APPS = ("airbyte", "airflow", "metabase", "datahub")
@@ -33,15 +32,12 @@ class DomainStack(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         if cfg.kind != "domain":
             raise ValueError(f"DomainStack {name}: stack kind is '{cfg.kind}'")
-        if cfg.cloud != "local":
-            # Lake buckets and managed databases on aws/gcp arrive with the cloud layer;
-            # refuse rather than plan a domain without storage.
-            raise ValueError(f"DomainStack {name}: cloud '{cfg.cloud}' domains need the "
-                             "cloud layer (buckets, managed Postgres)")
+        check_args(cfg)
         super().__init__("dataplatform:stack:DomainStack", name, None, opts)
         naming, labels = cfg.naming, k8s_labels(cfg)
+        cloud = cloud_provider(name, cfg, pulumi.ResourceOptions(parent=self))
         if cfg.owns_cluster:
-            owned = build_owned_cluster(name, cfg, self)
+            owned = build_owned_cluster(name, cfg, self, cloud)
             handle, argocd_ns = owned.handle, (owned.argocd.namespace if owned.argocd else None)
             gitops_deps = [owned.argocd] if owned.argocd else []
         else:
@@ -54,6 +50,7 @@ class DomainStack(pulumi.ComponentResource):
             raise ValueError(f"DomainStack {name}: delivery 'argocd' but the cluster has no "
                              "Argo CD (enable apps.argocd or use delivery: helm)")
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[handle.provider])
+        in_cloud = pulumi.ResourceOptions(parent=self, providers=[cloud] if cloud else None)
 
         namespaces = [naming.namespace(), *(naming.namespace(x)
                                             for x in cfg.isolation.extra_namespaces)]
@@ -68,13 +65,16 @@ class DomainStack(pulumi.ComponentResource):
         after_fence = pulumi.ResourceOptions.merge(
             in_cluster, pulumi.ResourceOptions(depends_on=[isolation]))
 
-        storage = MinioStorage(f"{name}-storage", MinioStorageArgs(
-            namespace=main_ns, profile=cfg.profile, labels=labels,
-            buckets={z: naming.bucket(z, cfg.cloud) for z in LAKE_ZONES}), opts=after_fence)
         enabled = [a for a in CHART_APPS if getattr(cfg.apps, a).enabled]
-        database = InClusterPostgres(f"{name}-postgres", InClusterPostgresArgs(
-            namespace=main_ns, profile=cfg.profile, labels=labels,
-            databases=[a for a in DATABASE_APPS if a in enabled]), opts=after_fence)
+        lake = build_lake(name, cfg, main_ns, labels, after_fence, in_cloud)
+        database = build_database(name, cfg, main_ns,
+                                  [a for a in DATABASE_APPS if a in enabled], handle, labels,
+                                  after_fence, pulumi.ResourceOptions.merge(
+                                      in_cloud, pulumi.ResourceOptions(depends_on=[isolation])))
+        service_accounts = build_identities(
+            name, cfg, main_ns, lake, handle, enabled, labels,
+            pulumi.ResourceOptions.merge(in_cloud, pulumi.ResourceOptions(
+                depends_on=[isolation])))
 
         target = (ArgoCDTarget(namespace=argocd_ns, project=isolation.app_project)
                   if cfg.delivery == "argocd" else None)
@@ -83,17 +83,18 @@ class DomainStack(pulumi.ComponentResource):
                 app=app, namespace=main_ns, profile=cfg.profile, delivery=cfg.delivery,
                 overrides=getattr(cfg.apps, app).values, argocd=target, labels=labels),
                 opts=pulumi.ResourceOptions.merge(after_fence, pulumi.ResourceOptions(
-                    depends_on=[storage, database])))
+                    depends_on=[lake.component, database.component])))
             for app in enabled
         }
         self.namespace = pulumi.Output.from_input(main_ns)
-        self.buckets = storage.buckets
+        self.buckets = lake.buckets
         self.exports = {
             "namespace": self.namespace,
             "namespaces": isolation.namespaces,
             "buckets": self.buckets,
-            "objectStorageEndpoint": storage.endpoint,
+            "objectStorageEndpoint": lake.endpoint,
             "databaseHost": database.host,
+            "serviceAccounts": service_accounts,
             "clusterName": handle.name,
             "apps": pulumi.Output.from_input(sorted(self.apps)),
         }

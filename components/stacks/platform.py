@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.cloud_provider import cloud_provider
 from components.stacks._cluster_owner import build_owned_cluster
 from dataplatform.config.model import StackConfig
 
@@ -20,7 +21,8 @@ class PlatformStack(pulumi.ComponentResource):
         if cfg.kind != "platform":
             raise ValueError(f"PlatformStack {name}: stack kind is '{cfg.kind}'")
         super().__init__("dataplatform:stack:PlatformStack", name, None, opts)
-        owned = build_owned_cluster(name, cfg, self)
+        provider = cloud_provider(name, cfg, pulumi.ResourceOptions(parent=self))
+        owned = build_owned_cluster(name, cfg, self, provider)
         self.cluster_name = owned.handle.name
         self.argocd_namespace = pulumi.Output.from_input(
             owned.argocd.namespace if owned.argocd else None)
