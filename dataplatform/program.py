@@ -6,11 +6,27 @@ under the mock engine. Both validate the stack file before any resource exists.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from dataplatform.config import StackConfig, load_stack_config
+from dataplatform.config import ConfigError, StackConfig, load_stack_config
+from dataplatform.config.loader import PROJECT, STACKS_DIR, Problem, _display, stack_file
+from dataplatform.config.model import RuleViolations
+
+
+def load(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
+    """The validated config of `stack`, its components' arguments checked too."""
+    from components.stacks.preflight import preflight
+
+    cfg = load_stack_config(stack, stacks_dir)
+    try:
+        preflight(cfg)
+    except RuleViolations as exc:
+        raise ConfigError(_display(stack_file(stack, stacks_dir)),
+                          [Problem(f"{PROJECT}:{k}", m) for k, m in exc.problems]) from None
+    return cfg
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:
@@ -25,10 +41,8 @@ def main() -> None:
     """Entry point under `pulumi up`/`preview`: validate, build, export."""
     import sys
 
-    from dataplatform.config import ConfigError
-
     try:
-        cfg = load_stack_config(pulumi.get_stack())
+        cfg = load(pulumi.get_stack())
     except ConfigError as exc:
         # A clean message and exit code 2 instead of a traceback, before any resource.
         print(exc, file=sys.stderr)

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from components._k8s import Resources, container_security, pod_security, secret_env
 from components._values import typed_settings
+from components.database._provision import provision_job
 from components.database.connection import DatabaseConnection
 from dataplatform.config.model import Model
 
@@ -140,36 +141,10 @@ class InClusterPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=deps))
 
     def _provision_job(self, name, args, settings: PostgresSettings, labels, statefulset):
-        env = [secret_env("PGPASSWORD", SUPERUSER_SECRET, "password"),
-               {"name": "PGHOST", "value": APP}, {"name": "PGUSER", "value": "postgres"}]
-        statements = []
-        for i, db in enumerate(args.databases):
-            env.append(secret_env(f"PW{i}", f"{db}-db-credentials", "password"))
-            # Passwords travel as psql variables from the Secret, never in the spec.
-            statements.append(
-                f"psql -v ON_ERROR_STOP=1 -v pw=\"$PW{i}\" <<'SQL'\n"
-                f"SELECT 'CREATE ROLE \"{db}\" LOGIN' WHERE NOT EXISTS "
-                f"(SELECT FROM pg_roles WHERE rolname = '{db}')\\gexec\n"
-                f"ALTER ROLE \"{db}\" WITH LOGIN PASSWORD :'pw';\n"
-                f"SELECT 'CREATE DATABASE \"{db}\" OWNER \"{db}\"' WHERE NOT EXISTS "
-                f"(SELECT FROM pg_database WHERE datname = '{db}')\\gexec\n"
-                "SQL")
-        script = "set -e\nuntil pg_isready; do sleep 2; done\n" + "\n".join(statements)
-        k8s.batch.v1.Job(
-            f"{name}-provision",
-            metadata={"name": "postgres-provision", "namespace": args.namespace,
-                      "labels": labels},
-            spec={"backoffLimit": 6, "template": {"metadata": {"labels": labels}, "spec": {
-                "restartPolicy": "OnFailure",
-                "securityContext": pod_security(UID),
-                "containers": [{
-                    "name": "provision", "image": settings.image,
-                    "command": ["/bin/bash", "-c", script], "env": env,
-                    "resources": settings.job_resources.model_dump(),
-                    "securityContext": container_security(),
-                }],
-            }}},
-            # The pod template is immutable: a changed app list means a new Job.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[statefulset],
-                                        replace_on_changes=["spec"],
-                                        delete_before_replace=True))
+        return provision_job(
+            f"{name}-provision", namespace=args.namespace, databases=args.databases,
+            image=settings.image, resources=settings.job_resources.model_dump(), labels=labels,
+            uid=UID, admin_env=[secret_env("PGPASSWORD", SUPERUSER_SECRET, "password"),
+                                {"name": "PGHOST", "value": APP},
+                                {"name": "PGUSER", "value": "postgres"}],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[statefulset]))

@@ -8,6 +8,7 @@ snake_case in Python. Defaults live here and nowhere else.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from dataplatform.config.regions import REGIONS
 from dataplatform.naming import BASE_MAX, Naming, is_dns_label
 
 
@@ -120,7 +122,7 @@ class ClusterNetwork(Model):
 
 
 from dataplatform.config.aws import AwsClusterSettings  # noqa: E402
-from dataplatform.config.database import DatabaseConfig  # noqa: E402
+from dataplatform.config.database import DatabaseConfig, database_rules  # noqa: E402
 from dataplatform.config.gcp import GcpClusterSettings  # noqa: E402
 from dataplatform.config.storage import StorageConfig  # noqa: E402
 
@@ -266,6 +268,15 @@ class StackConfig(Model):
                                  "(use aws or gcp for prod)"))
         if self.cloud != "local" and not self.region:
             p.append(("region", f"cloud '{self.cloud}' needs a region"))
+        elif self.cloud != "local" and self.region not in REGIONS[self.cloud]:
+            near = difflib.get_close_matches(self.region, REGIONS[self.cloud], n=1)
+            p.append(("region", f"unknown {self.cloud} region '{self.region}'"
+                                + (f" (did you mean '{near[0]}'?)" if near else "")))
+        if self.profile == "prod" and any(
+                ipaddress.ip_network(c).prefixlen == 0 for c in self.cluster.public_access_cidrs):
+            p.append(("cluster.publicAccessCidrs", "a prod API endpoint may not be open to "
+                                                   "the whole internet: list the CIDRs of "
+                                                   "your CI runners and VPN"))
         if self.cloud == "gcp" and not self.gcp_project:
             p.append(("gcpProject", "cloud 'gcp' needs the GCP project id"))
         if self.cloud == "local" and self.owns_cluster and not self.cluster.kube_context:
@@ -290,6 +301,7 @@ class StackConfig(Model):
             p.append(("apps.argocd", "Argo CD runs in the stack that owns the cluster "
                                      "(the platform stack)"))
         p += self.storage.rule_violations(self.profile, self.cloud, self.region)
+        p += database_rules(self)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
                                      f"is longer than {BASE_MAX} characters"))

@@ -21,7 +21,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dataplatform.config.loader import PROJECT, STACKS_DIR, load_stack_config
+from dataplatform.config.loader import PROJECT, STACKS_DIR
 from dataplatform.plan.mocks import PlatformMocks
 
 SECRET = "[secret]"
@@ -103,6 +103,8 @@ def _unwrap(value: Any, mask: bool = True) -> Any:
         return [_unwrap(v, mask) for v in value]
     if value == rpc.UNKNOWN:
         return "[unknown]"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Structs carry every number as a double
     return value
 
 
@@ -165,9 +167,9 @@ def fq_stack(organization: str, stack: str) -> str:
 
 def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...] = ()) -> Plan:
     """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack."""
-    from dataplatform.program import build
+    from dataplatform.program import build, load
 
-    cfg = load_stack_config(stack, stacks_dir)
+    cfg = load(stack, stacks_dir)
     references: dict[str, tuple[dict[str, Any], list[str]]] = {}
     if cfg.platform is not None:
         if cfg.platform.stack in _seen:

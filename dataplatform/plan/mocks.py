@@ -1,9 +1,10 @@
 """Realistic outputs for the Pulumi mock engine: ARNs, endpoints, kubeconfigs.
 
 A resource's mock state is its inputs plus what the cloud would add. Each area keeps its
-table in its own module (`_mocks_<area>.py` in this package, all discovered): `OUTPUTS` maps a type token to a function
-of (inputs, name) returning the added outputs, and `CALLS` maps an invoke token to a
-function of its args; `PREFIX_OUTPUTS` maps a token prefix (`kubernetes:`) to a fallback.
+table in its own module (`_mocks_<area>.py` in this package, all discovered): `OUTPUTS`
+maps a type token to a function of (inputs, name) returning the added outputs, and
+`CALLS` maps an invoke token to a function of its args; `PREFIX_OUTPUTS` maps a token
+prefix (`kubernetes:`) to a fallback.
 Unlisted types echo their inputs, with `id` = name.
 """
 

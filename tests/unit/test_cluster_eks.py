@@ -432,7 +432,12 @@ def test_plan_is_deterministic(dev: Run):
 
 
 def test_prod_refuses_an_internet_wide_public_endpoint_before_any_child():
-    message, recorded = refused(stack("prod", cluster={"publicAccessCidrs": ["0.0.0.0/0"]}))
+    # The stack model refuses it first; the component refuses it again for direct callers.
+    with pytest.raises(ValueError, match=r"a prod API endpoint may not be open"):
+        stack("prod", cluster={"publicAccessCidrs": ["0.0.0.0/0"]})
+    cfg = stack("dev", cluster={"publicAccessCidrs": ["0.0.0.0/0"]}).model_copy(
+        update={"profile": "prod"})
+    message, recorded = refused(cfg)
     assert "cluster.publicAccessCidrs: 0.0.0.0/0 opens the prod API endpoint" in message
     assert [r.typ for r in recorded] == ["pulumi:providers:aws"]
 

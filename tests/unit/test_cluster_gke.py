@@ -294,7 +294,11 @@ def test_factory_builds_gke_for_cloud_gcp(rec: Recorder):
 # --- what gets refused -------------------------------------------------------------------
 
 def test_prod_refuses_an_open_control_plane(rec: Recorder):
-    cfg = config("prod", publicAccessCidrs=["10.0.0.0/8", "0.0.0.0/0"])
+    # The stack model refuses it first; the component refuses it again for direct callers.
+    with pytest.raises(ValueError, match=r"a prod API endpoint may not be open"):
+        config("prod", publicAccessCidrs=["10.0.0.0/8", "0.0.0.0/0"])
+    cfg = config("dev", publicAccessCidrs=["10.0.0.0/8", "0.0.0.0/0"]).model_copy(
+        update={"profile": "prod"})
 
     @pulumi.runtime.test
     def run():
