@@ -22,9 +22,12 @@ def cloud_provider(name: str, cfg: StackConfig,
     if cfg.cloud == "gcp":
         import pulumi_gcp as gcp
 
-        # GCP label keys and values: lowercase, digits, '-' and '_' only.
-        labels = {k.replace(".", "_"): v.lower().replace(".", "_")
-                  for k, v in cfg.common_labels.items()}
         return gcp.Provider(f"{name}-gcp", project=cfg.gcp_project, region=cfg.region,
-                            default_labels=labels, opts=opts)
+                            default_labels=gcp_labels(cfg), opts=opts)
     return None
+
+
+def gcp_labels(cfg: StackConfig) -> dict[str, str]:
+    """The common labels in GCP's alphabet: lowercase, digits, '-' and '_' only."""
+    return {k.replace(".", "_"): v.lower().replace(".", "_")
+            for k, v in cfg.common_labels.items()}

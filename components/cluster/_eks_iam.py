@@ -7,6 +7,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from components.identity.workload_identity import irsa_trust_policy
+
 CLUSTER_POLICIES = {"policy": "AmazonEKSClusterPolicy"}
 NODE_POLICIES = {
     "worker": "AmazonEKSWorkerNodePolicy",
@@ -47,20 +49,8 @@ def irsa_trust(oidc_provider_arn: pulumi.Input[str], issuer: pulumi.Input[str],
     minted for STS (`aud`), so no other service account or audience can assume the role.
     """
 
-    def render(arn: str, url: str) -> str:
-        host = url.removeprefix("https://")
-        return json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{host}:sub": service_account,
-                                               f"{host}:aud": "sts.amazonaws.com"}},
-            }],
-        }, sort_keys=True)
-
-    return pulumi.Output.all(oidc_provider_arn, issuer).apply(lambda v: render(*v))
+    return pulumi.Output.all(oidc_provider_arn, issuer).apply(
+        lambda v: irsa_trust_policy(v[0], v[1], service_account))
 
 
 def role(prefix: str, role_name: str, trust: pulumi.Input[str], policies: dict[str, str],

@@ -24,6 +24,13 @@ WAIT = "until pg_isready; do sleep 2; done"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def check_databases(component: str, databases: Sequence[str]) -> None:
+    """One database per app: a repeated name is a caller bug, refused before any child."""
+    dupes = sorted({d for d in databases if list(databases).count(d) > 1})
+    if dupes:
+        raise ValueError(f"{component}: duplicate databases {dupes}")
+
+
 def credentials_secret(db: str) -> str:
     """Name of the Secret holding the credentials of app database `db`."""
     return f"{db}-db-credentials"

@@ -25,7 +25,8 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 from components._labels import k8s_labels
-from components.database._provision import app_credentials
+from components.cloud_provider import gcp_labels
+from components.database._provision import app_credentials, check_databases
 from components.database.connection import DatabaseConnection
 from components.database.incluster_postgres import APP, PORT
 from dataplatform.config.database import (
@@ -118,9 +119,8 @@ class CloudSqlPostgresArgs:
             high_availability=load_profile(cfg.profile).high_availability,
             backup_retention_days=db.backup_retention_days,
             postgres_version=db.postgres_version, peering_range=peering_range,
-            # Same rule as the provider's default labels (components/cloud_provider.py).
-            user_labels={k.replace(".", "_"): v.lower().replace(".", "_")
-                         for k, v in cfg.common_labels.items()},
+            # Default labels never reach Cloud SQL instances (provider issue), so set them.
+            user_labels=gcp_labels(cfg),
             labels=k8s_labels(cfg) if labels is None else labels,
         )
 
@@ -135,9 +135,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CloudSqlPostgresArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        dupes = {d for d in args.databases if list(args.databases).count(d) > 1}
-        if dupes:
-            raise ValueError(f"CloudSqlPostgres {name}: duplicate databases {sorted(dupes)}")
+        check_databases(f"CloudSqlPostgres {name}", args.databases)
         super().__init__("dataplatform:database:CloudSqlPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         range_name, deps = self._private_services_access(name, args)

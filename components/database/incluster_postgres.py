@@ -18,7 +18,7 @@ from pydantic import Field
 
 from components._k8s import Resources, container_security, pod_security, secret_env
 from components._values import typed_settings
-from components.database._provision import provision_job
+from components.database._provision import check_databases, provision_job
 from components.database.connection import DatabaseConnection
 from dataplatform.config.model import Model
 
@@ -62,9 +62,7 @@ class InClusterPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: InClusterPostgresArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        dupes = {d for d in args.databases if list(args.databases).count(d) > 1}
-        if dupes:
-            raise ValueError(f"InClusterPostgres {name}: duplicate databases {sorted(dupes)}")
+        check_databases(f"InClusterPostgres {name}", args.databases)
         settings = typed_settings(APP, args.profile, PostgresSettings)
         super().__init__("dataplatform:database:InClusterPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -28,7 +28,7 @@ import pulumi_random as random
 from components._k8s import secret_env
 from components._labels import k8s_labels
 from components._values import typed_settings
-from components.database._provision import app_credentials, provision_job
+from components.database._provision import app_credentials, check_databases, provision_job
 from components.database.connection import DatabaseConnection
 from components.database.incluster_postgres import (
     APP,
@@ -142,9 +142,7 @@ class RdsPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RdsPostgresArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        dupes = {d for d in args.databases if list(args.databases).count(d) > 1}
-        if dupes:
-            raise ValueError(f"RdsPostgres {name}: duplicate databases {sorted(dupes)}")
+        check_databases(f"RdsPostgres {name}", args.databases)
         settings = typed_settings(APP, args.profile, PostgresSettings)
         super().__init__("dataplatform:database:RdsPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
