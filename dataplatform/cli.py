@@ -32,6 +32,18 @@ def _plan(args: argparse.Namespace) -> int:
         # Components validate their arguments before creating any child.
         print(f"{stack_file(args.stack, args.stacks_dir)}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if not args.no_policy:
+        from dataplatform.plan.policy import PolicyConfigError, PolicyPackError, check_plan
+
+        try:
+            plan.policy = [*plan.policy, *check_plan(plan, args.stacks_dir, args.policy_config)]
+        except PolicyConfigError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_CONFIG
+        except PolicyPackError as exc:
+            # Fail closed: a plan the guardrails could not check does not pass.
+            print(f"policy pack failed, the plan is not checked: {exc}", file=sys.stderr)
+            return EXIT_POLICY
     print(to_json(plan) if args.json else to_text(plan))
     mandatory = [f for f in plan.policy if f["level"] == "mandatory"]
     return EXIT_POLICY if mandatory else EXIT_OK
@@ -50,6 +62,11 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument("--stacks-dir", type=Path, default=STACKS_DIR,
                       help="folder of the stack files (default: the project's stacks/)")
+    plan.add_argument("--no-policy", action="store_true",
+                      help="skip the policy pack (policies/); no findings, no exit code 1")
+    plan.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
+                      help="policy pack config (the --policy-pack-config format) "
+                           "(default: policies/config/<stack>.json when it exists)")
     plan.set_defaults(func=_plan)
     stacks = sub.add_parser("stacks", help="list the stacks in stacks/")
     stacks.add_argument("--stacks-dir", type=Path, default=STACKS_DIR)

@@ -1,0 +1,130 @@
+"""The shipped stacks pass the pack; broken copies of the prod example fail `plan`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dataplatform import cli
+from dataplatform.config.loader import available_stacks
+from dataplatform.plan import engine
+from dataplatform.plan.policy import check_plan
+
+pytestmark = pytest.mark.policy
+
+REPO = engine.STACKS_DIR.parent
+
+
+@pytest.mark.parametrize("stack", available_stacks())
+def test_every_shipped_stack_passes_its_mandatory_policies(shipped_plan, pack, stack):
+    findings = check_plan(shipped_plan(stack), pack=pack)
+    assert not [f for f in findings if f["level"] == "mandatory"], findings
+
+
+def _old_dedicated_cluster(stacks, stack: str, profile: str) -> None:
+    """aws-finance on a cluster of its own, with an old Kubernetes and no control-plane logs:
+    the stack model allows it, the guardrails do not."""
+    cfg = {k: v for k, v in stacks.shipped("aws-finance").items() if k != "platform"}
+    cfg.update(profile=profile, cluster={"mode": "dedicated", "version": "1.29",
+                                         "publicAccessCidrs": ["203.0.113.0/24"],
+                                         "aws": {"logTypes": []}})
+    stacks.write(stack, cfg)
+
+
+def test_a_broken_prod_stack_makes_plan_exit_1_naming_the_policies(stacks):
+    _old_dedicated_cluster(stacks, "aws-finance", "prod")
+    proc = subprocess.run([sys.executable, "-m", "dataplatform.cli", "plan", "aws-finance",
+                           "--stacks-dir", str(stacks.path)], capture_output=True, text=True,
+                          cwd=REPO)
+    assert proc.returncode == 1, proc.stderr
+    assert "[mandatory] cluster-kubernetes-version: " in proc.stdout
+    assert "[mandatory] cluster-logging: " in proc.stdout
+    assert "older than the supported minimum 1.31" in proc.stdout
+
+
+def test_the_same_violation_in_dev_is_advisory_and_exits_0(stacks, capsys):
+    _old_dedicated_cluster(stacks, "finance-dev", "dev")
+    assert cli.main(["plan", "finance-dev", "--stacks-dir", str(stacks.path), "--json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["policy"]
+    assert {f["policy"] for f in findings} == {"cluster-kubernetes-version", "cluster-logging"}
+    assert {f["level"] for f in findings} == {"advisory"}
+
+
+def _public_bucket_and_deletable_db(monkeypatch):
+    """What the stack model cannot express, done to the planned resources."""
+    real = engine.plan_stack
+
+    def broken(stack, stacks_dir=engine.STACKS_DIR, *seen):
+        plan = real(stack, stacks_dir, *seen)
+        for r in plan.resources:
+            if r.type.endswith(":BucketPublicAccessBlock") and r.name.endswith("raw-public-access-block"):
+                r.inputs.update(blockPublicPolicy=False, restrictPublicBuckets=False)
+            if r.type == "aws:rds/instance:Instance":
+                r.inputs["deletionProtection"] = False
+        return plan
+
+    monkeypatch.setattr(engine, "plan_stack", broken)
+
+
+def test_a_public_bucket_or_a_deletable_database_fails_a_prod_plan(stacks, monkeypatch, capsys):
+    _public_bucket_and_deletable_db(monkeypatch)
+    assert cli.main(["plan", "aws-finance", "--stacks-dir", str(stacks.path), "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["policy"]
+    assert {(f["policy"], f["level"]) for f in findings} == {
+        ("bucket-public-access-blocked", "mandatory"), ("db-deletion-protection", "mandatory")}
+    (public,) = [f for f in findings if f["policy"] == "bucket-public-access-blocked"]
+    assert public["urn"].endswith("aws:s3/bucket:Bucket::acme-finance-prod-lake-raw")
+    assert "blockPublicPolicy, restrictPublicBuckets not true" in public["message"]
+
+
+def test_the_same_mutation_on_a_dev_stack_is_advisory(stacks, monkeypatch, capsys):
+    cfg = stacks.shipped("aws-finance")
+    cfg.update(profile="dev")
+    stacks.write("aws-finance", cfg)
+    _public_bucket_and_deletable_db(monkeypatch)
+    assert cli.main(["plan", "aws-finance", "--stacks-dir", str(stacks.path)]) == 0
+    out = capsys.readouterr().out
+    assert "[advisory] bucket-public-access-blocked: " in out
+    assert "[mandatory]" not in out
+
+
+def test_a_policy_config_file_can_waive_or_raise_levels(stacks, tmp_path, capsys):
+    _old_dedicated_cluster(stacks, "aws-finance", "prod")
+    waiver = tmp_path / "waiver.json"
+    waiver.write_text(json.dumps({"cluster-kubernetes-version": {"minimumVersion": "1.29"},
+                                  "cluster-logging": "advisory"}))
+    args = ["plan", "aws-finance", "--stacks-dir", str(stacks.path)]
+    assert cli.main([*args, "--policy-config", str(waiver)]) == 0
+    assert "[advisory] cluster-logging" in capsys.readouterr().out
+    _old_dedicated_cluster(stacks, "finance-dev", "dev")
+    strict = tmp_path / "strict.json"
+    strict.write_text('{"all": "mandatory"}')
+    assert cli.main(["plan", "finance-dev", "--stacks-dir", str(stacks.path),
+                     "--policy-config", str(strict)]) == 1
+
+
+def test_an_invalid_policy_config_file_exits_2(stacks, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"bucket-versioning": "loud"}')
+    assert cli.main(["plan", "local", "--policy-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "'loud' is not an enforcement level" in err
+
+
+def test_no_policy_skips_the_pack(stacks, capsys):
+    _old_dedicated_cluster(stacks, "aws-finance", "prod")
+    assert cli.main(["plan", "aws-finance", "--stacks-dir", str(stacks.path),
+                     "--no-policy"]) == 0
+    assert "Policy findings: none" in capsys.readouterr().out
+
+
+def test_a_pack_that_fails_fails_the_plan(monkeypatch, tmp_path, capsys):
+    from dataplatform.plan import policy
+
+    (tmp_path / "__main__.py").write_text("raise SystemExit('broken pack')\n")
+    monkeypatch.setattr(policy, "PACK_DIR", tmp_path)
+    assert cli.main(["plan", "local"]) == 1
+    assert "policy pack failed, the plan is not checked: " in capsys.readouterr().err
