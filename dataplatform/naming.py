@@ -39,7 +39,7 @@ BASE_MAX = 40
 
 def is_dns_label(value: str, max_len: int = 63) -> bool:
     """True when `value` is a DNS-1123 label no longer than `max_len`."""
-    return len(value) <= max_len and bool(DNS1123_LABEL.match(value))
+    return len(value) <= max_len and bool(DNS1123_LABEL.fullmatch(value))
 
 
 def fit(name: str, limit: int) -> str:

@@ -28,7 +28,7 @@ from components.cluster._eks_network import (
     load_profile,
 )
 from components.cluster.base import ClusterHandle
-from dataplatform.config.model import StackConfig
+from dataplatform.config.model import RuleViolations, StackConfig
 
 WORKLOAD_GROUP = "workload"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
@@ -78,35 +78,36 @@ class EksClusterArgs:
     """IAM role name of the EBS CSI controller (IRSA)."""
 
     def __post_init__(self) -> None:
-        p = []
+        # (key, message) pairs: `program.load` reports them as `dataplatform:<key>`.
+        p: list[tuple[str, str]] = []
         if self.profile == "prod" and any(
                 ipaddress.ip_network(c).prefixlen == 0 for c in self.public_access_cidrs):
-            p.append("cluster.publicAccessCidrs: 0.0.0.0/0 opens the prod API endpoint to the "
-                     "whole internet; list your office/VPN CIDRs, or none for a private "
-                     "endpoint only")
+            p.append(("cluster.publicAccessCidrs", "0.0.0.0/0 opens the prod API endpoint to "
+                      "the whole internet; list your office/VPN CIDRs, or none for a private "
+                      "endpoint only"))
         if not self.endpoint_private_access and not self.public_access_cidrs:
-            p.append("cluster.aws.endpointPrivateAccess: with no cluster.publicAccessCidrs "
-                     "the API server would have no endpoint at all")
+            p.append(("cluster.aws.endpointPrivateAccess", "with no cluster.publicAccessCidrs "
+                      "the API server would have no endpoint at all"))
         if bool(self.vpc_id) != bool(self.subnet_ids) or 0 < len(set(self.subnet_ids)) < 2:
-            p.append("cluster.aws.subnetIds: a VPC of your own needs vpcId and at least 2 "
-                     "subnets")
+            p.append(("cluster.aws.subnetIds", "a VPC of your own needs vpcId and at least 2 "
+                      "subnets"))
         if not self.vpc_id and ipaddress.ip_network(self.vpc_cidr).prefixlen > MAX_VPC_PREFIX:
-            p.append(f"cluster.network.vpcCidr: {self.vpc_cidr} is too small for the "
-                     f"cluster's subnets; use a /{MAX_VPC_PREFIX} or larger")
+            p.append(("cluster.network.vpcCidr", f"{self.vpc_cidr} is too small for the "
+                      f"cluster's subnets; use a /{MAX_VPC_PREFIX} or larger"))
         svc = ipaddress.ip_network(self.service_cidr)
         if not (12 <= svc.prefixlen <= 24 and any(svc.subnet_of(r) for r in SERVICE_RANGES
                                                   if r.version == svc.version)):
-            p.append(f"cluster.network.serviceCidr: EKS needs a /12 to /24 inside 10.0.0.0/8, "
-                     f"172.16.0.0/12 or 192.168.0.0/16, not {self.service_cidr}")
+            p.append(("cluster.network.serviceCidr", "EKS needs a /12 to /24 inside "
+                      f"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, not {self.service_cidr}"))
         for g in self.node_groups:
             if not g.min_size <= g.desired_size <= g.max_size:
-                p.append(f"node group '{g.name}': needs minSize <= desiredSize <= maxSize, "
-                         f"got {g.min_size} / {g.desired_size} / {g.max_size} (check "
-                         "cluster.aws.node*Size against profiles/eks.yaml)")
+                p.append(("cluster.aws", f"node group '{g.name}': needs minSize <= "
+                          f"desiredSize <= maxSize, got {g.min_size} / {g.desired_size} / "
+                          f"{g.max_size} (check cluster.aws.node*Size against profiles/eks.yaml)"))
         if len({g.name for g in self.node_groups}) != len(self.node_groups):
-            p.append("node groups: names must be unique")
+            p.append(("cluster.aws", "node groups: names must be unique"))
         if p:
-            raise ValueError("invalid EKS cluster settings: " + "; ".join(p))
+            raise RuleViolations(p)
 
     @classmethod
     def from_config(cls, cfg: StackConfig, profiles: Path = PROFILES_FILE) -> EksClusterArgs:

@@ -23,7 +23,12 @@ PROVIDER_NAMESPACES = {"aws", "gcp", "kubernetes"}
 # Top-level keys a Pulumi stack file may hold besides `config`.
 FILE_KEYS = {"config", "secretsprovider", "encryptionsalt", "encryptedkey", "environment"}
 MAX_NODES = 20_000  # YAML nodes after alias expansion: stops "billion laughs" files
-MAX_BYTES = 1_000_000
+MAX_BYTES = 256 * 1024  # a stack file is a few KiB; parsing 1 MB of YAML takes seconds
+MAX_DEPTH = 64  # nesting levels: deeper documents overflow the stack in the YAML composer
+MAX_ECHO = 300  # characters of a key or message echoed back
+SECRET_HINT = ("an encrypted secret ({secure: ...}), but dataplatform: keys are read from "
+               "the stack file without decryption and take plain values: keep the secret in "
+               "a Kubernetes Secret or a secret manager and reference it by name")
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,16 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         n = len(self.problems)
         head = f"{self.source}: {n} problem{'s' if n != 1 else ''} in stack config"
-        return "\n".join([head, *(f"  - {p.key}: {p.message}" for p in self.problems)])
+        return "\n".join([head, *(f"  - {_echo(p.key)}: {_echo(p.message)}"
+                                  for p in self.problems)])
+
+
+def _echo(text: str) -> str:
+    """One printable line, head and tail of at most MAX_ECHO characters: a value from the
+    file must not flood stderr, break the one-line-per-problem format or hold escapes."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    half = MAX_ECHO // 2
+    return text if len(text) <= MAX_ECHO else f"{text[:half]}…{text[-half:]}"
 
 
 def stack_file(stack: str, stacks_dir: Path = STACKS_DIR) -> Path:
@@ -61,6 +75,24 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at MAX_DEPTH nesting levels instead of exhausting the stack."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise yaml.YAMLError(f"nested more than {MAX_DEPTH} levels deep (line {line})")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     """Node count with aliases expanded, memoised so the count itself stays linear."""
     if id(node) in memo:
@@ -76,31 +108,83 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
+def _duplicate_keys(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> list[Problem]:
+    """Keys given twice in one mapping (PyYAML keeps the last; Pulumi refuses the file),
+    keyed like `dataplatform:cluster.mode` (under `config`) or by their file path."""
+    if id(node) in seen or isinstance(node, yaml.ScalarNode):
+        return []
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        return [p for i, v in enumerate(node.value)
+                for p in _duplicate_keys(v, (*path, str(i)), seen)]
+    out: list[Problem] = []
+    first: dict[tuple[str, str], int] = {}
+    for k, v in node.value:
+        here = (*path, str(k.value) if isinstance(k, yaml.ScalarNode) else "?")
+        if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+            if (k.tag, k.value) in first:
+                key = ".".join(here[1:] if here[0] == "config" and len(here) > 1 else here)
+                out.append(Problem(key, f"key given twice (lines {first[k.tag, k.value]} and "
+                                        f"{k.start_mark.line + 1}): remove one"))
+            first.setdefault((k.tag, k.value), k.start_mark.line + 1)
+        out += _duplicate_keys(v, here, seen)
+    return out
+
+
 def _read_yaml(path: Path, source: str) -> Any:
     raw = path.read_bytes()
     if len(raw) > MAX_BYTES:
         raise ConfigError(source, [Problem("(file)", f"larger than {MAX_BYTES} bytes")])
     try:
-        text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None and _expanded_size(node, {}) > MAX_NODES:
+        loader = _Loader(raw.decode("utf-8"))  # the reader refuses control characters here
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_NODES:
             raise ConfigError(source, [Problem(
                 "(file)", f"more than {MAX_NODES} values once YAML aliases are expanded")])
-        return yaml.safe_load(text)
+        duplicates = _duplicate_keys(node, (), set())
+        if duplicates:
+            raise ConfigError(source, duplicates)
+        return loader.construct_document(node)
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(source, [Problem("(file)", f"not valid YAML: {detail}")]) from None
+        raise ConfigError(source, [Problem("(file)", f"not valid YAML: {_detail(exc)}")]) \
+            from None
+
+
+def _detail(exc: Exception) -> str:
+    """What is wrong and where, on one line: PyYAML's own messages span several."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return ": ".join(filter(None, (exc.context, exc.problem))) + where
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _key(loc: tuple[Any, ...]) -> str:
+    # pydantic marks a bad dict key with a trailing "[key]": the key is the path itself.
+    loc = tuple(p for p in loc if p != "[key]")
     return f"{PROJECT}:" + ".".join(str(p) for p in loc) if loc else f"{PROJECT}"
 
 
-def _problems(exc: ValidationError) -> list[Problem]:
+def _secrets(value: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Where `{secure: ...}` values are: Pulumi's encrypted form, which we never decrypt."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [loc]
+        return [p for k, v in value.items() for p in _secrets(v, (*loc, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secrets(v, (*loc, i))]
+    return []
+
+
+def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem]:
     out = []
     known_apps = list(Apps.model_fields)
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
+        if any(loc[: len(s)] == s for s in skip):
+            continue  # already reported as a secret
         msg = err["msg"].removeprefix("Value error, ")
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, RuleViolations):
@@ -112,15 +196,24 @@ def _problems(exc: ValidationError) -> list[Problem]:
             if loc[:-1] == ("apps",):
                 msg = f"unknown app '{name}' (known apps: {', '.join(known_apps)})"
             else:
-                parent = _submodel_fields(loc[:-1])
-                near = difflib.get_close_matches(name, parent, n=1)
+                near = _near(name, _submodel_fields(loc[:-1]))
                 msg = "unknown key" + (f" (did you mean '{near[0]}'?)" if near else "")
+                if "." in name:
+                    head, _, rest = name.partition(".")
+                    msg = (f"unknown key: nest it as YAML maps, {head}: {{{rest}: …}} (the "
+                           "dotted form is for `pulumi config set --path`)")
         elif err["type"] == "missing":
             msg = "required key is missing"
         elif "input" in err and err["type"].endswith("_type"):
             msg = f"{msg}, got {type(err['input']).__name__} {err['input']!r}"[:300]
         out.append(Problem(_key(loc), msg))
     return out
+
+
+def _near(name: str, keys: list[str]) -> list[str]:
+    """The key `name` was probably meant to be (`podCIDR` -> `podCidr`), if any."""
+    lower = {k.lower(): k for k in keys}
+    return [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=1)]
 
 
 def _submodel_fields(loc: tuple[Any, ...]) -> list[str]:
@@ -157,10 +250,12 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
             ours[key] = value
         elif ns not in PROVIDER_NAMESPACES:
             problems.append(Problem(str(full_key), f"unknown config namespace '{ns}'"))
+    secrets = _secrets(ours)
+    problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in secrets]
     try:
         cfg = StackConfig.model_validate(ours)
     except ValidationError as exc:
-        problems.extend(_problems(exc))
+        problems.extend(_problems(exc, secrets))
         raise ConfigError(source, problems) from None
     if problems:
         raise ConfigError(source, problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -67,16 +68,55 @@ def _cidr(value: str) -> str:
     return str(net)
 
 
+LABEL_VALUE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+LABEL_KEY = re.compile(r"[a-z]([-a-z0-9_.]{0,61}[a-z0-9])?")
+GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+QUANTITY = re.compile(r"(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+
+
 def _label_value(value: str) -> str:
-    if len(value) > 63 or not all(c.isalnum() or c in "-_." for c in value) or not value:
+    if not LABEL_VALUE.fullmatch(value):
         raise ValueError(
-            f"'{value}' is not a valid label value: 1-63 letters, digits, '-', '_' or '.'"
+            f"'{value}' is not a valid label value: 1-63 ASCII letters, digits, '-', '_' or "
+            "'.', starting and ending with a letter or digit"
         )
     return value
 
 
+def _label_key(value: str) -> str:
+    if not LABEL_KEY.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is not a valid label key: 1-63 lowercase letters, digits, '-', '_' "
+            "or '.', starting with a letter (Kubernetes and GCP labels)"
+        )
+    return value
+
+
+def _gcp_project(value: str) -> str:
+    if not GCP_PROJECT.fullmatch(value):
+        raise ValueError(f"'{value}' is not a valid GCP project id: 6-30 lowercase letters, "
+                         "digits and '-', starting with a letter")
+    return value
+
+
+def _ipv4(value: str) -> str:
+    if ipaddress.ip_network(value).version != 4:
+        raise ValueError(f"'{value}' is not an IPv4 range (cluster networks are IPv4)")
+    return value
+
+
+def _quantity(value: str) -> str:
+    if not QUANTITY.fullmatch(value):
+        raise ValueError(f"'{value}' is not a Kubernetes quantity (e.g. 500m, 4, 512Mi, 24Gi)")
+    return value
+
+
 Cidr = Annotated[str, AfterValidator(_cidr)]
+Ipv4Cidr = Annotated[Cidr, AfterValidator(_ipv4)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+GcpProject = Annotated[str, AfterValidator(_gcp_project)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
 CustomerName = Annotated[str, _dns_label(16)]
 DomainName = Annotated[str, _dns_label(20)]
 EnvironmentName = Annotated[str, _dns_label(10)]
@@ -97,9 +137,9 @@ class PlatformRef(Model):
 class ClusterNetwork(Model):
     """Address ranges of the cluster network. They must not overlap."""
 
-    vpc_cidr: Cidr = Field("10.40.0.0/16", description="VPC / node network range.")
-    pod_cidr: Cidr = Field("10.44.0.0/14", description="Pod range (GKE secondary range).")
-    service_cidr: Cidr = Field("10.48.0.0/20", description="Service range.")
+    vpc_cidr: Ipv4Cidr = Field("10.40.0.0/16", description="VPC / node network range.")
+    pod_cidr: Ipv4Cidr = Field("10.44.0.0/14", description="Pod range (GKE secondary range).")
+    service_cidr: Ipv4Cidr = Field("10.48.0.0/20", description="Service range.")
 
     @model_validator(mode="after")
     def _no_overlap(self) -> ClusterNetwork:
@@ -151,22 +191,22 @@ class ClusterConfig(Model):
 class QuotaConfig(Model):
     """The domain namespace's ResourceQuota."""
 
-    requests_cpu: str = Field("8", description="Total CPU requests.")
-    requests_memory: str = Field("24Gi", description="Total memory requests.")
-    limits_cpu: str = Field("16", description="Total CPU limits.")
-    limits_memory: str = Field("48Gi", description="Total memory limits.")
+    requests_cpu: Quantity = Field("8", description="Total CPU requests.")
+    requests_memory: Quantity = Field("24Gi", description="Total memory requests.")
+    limits_cpu: Quantity = Field("16", description="Total CPU limits.")
+    limits_memory: Quantity = Field("48Gi", description="Total memory limits.")
     pods: int = Field(100, ge=1, description="Pod count.")
     persistent_volume_claims: int = Field(30, ge=0, description="PVC count.")
-    storage: str = Field("500Gi", description="Total requested storage.")
+    storage: Quantity = Field("500Gi", description="Total requested storage.")
 
 
 class LimitRangeConfig(Model):
     """Defaults for containers that state no resources of their own."""
 
-    default_request_cpu: str = Field("100m", description="Default CPU request.")
-    default_request_memory: str = Field("128Mi", description="Default memory request.")
-    default_limit_cpu: str = Field("500m", description="Default CPU limit.")
-    default_limit_memory: str = Field("512Mi", description="Default memory limit.")
+    default_request_cpu: Quantity = Field("100m", description="Default CPU request.")
+    default_request_memory: Quantity = Field("128Mi", description="Default memory request.")
+    default_limit_cpu: Quantity = Field("500m", description="Default CPU limit.")
+    default_limit_memory: Quantity = Field("512Mi", description="Default memory limit.")
 
 
 class IsolationConfig(Model):
@@ -199,6 +239,18 @@ class IsolationConfig(Model):
         description="Destinations pods may reach outside the cluster (sources, object "
         "storage, Git). Cluster-internal traffic is governed by the other rules.",
     )
+
+    @model_validator(mode="after")
+    def _unique_namespaces(self) -> IsolationConfig:
+        # Each namespace's resources are named after its suffix; the main one's are 'main'.
+        p = [("extraNamespaces", f"'{n}' is listed more than once")
+             for n in sorted({n for n in self.extra_namespaces
+                              if self.extra_namespaces.count(n) > 1})]
+        if "main" in self.extra_namespaces:
+            p.append(("extraNamespaces", "'main' is reserved for the domain's main namespace"))
+        if p:
+            raise RuleViolations(p)
+        return self
 
 
 class AppConfig(Model):
@@ -240,10 +292,10 @@ class StackConfig(Model):
     cloud: Literal["aws", "gcp", "local"] = Field(description="Where the stack runs.")
     kind: Literal["platform", "domain"] = Field(description="Platform or domain stack.")
     region: str | None = Field(None, description="Cloud region (aws/gcp).")
-    gcp_project: str | None = Field(None, description="GCP project id (cloud gcp).")
+    gcp_project: GcpProject | None = Field(None, description="GCP project id (cloud gcp).")
     owner: LabelValue = Field(description="Owning team, as a label/tag value.")
     cost_center: LabelValue = Field(description="Cost center, as a label/tag value.")
-    labels: dict[str, LabelValue] = Field(
+    labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Extra labels/tags for every resource."
     )
     platform: PlatformRef | None = Field(

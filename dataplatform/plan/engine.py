@@ -123,6 +123,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
+        if request.additionalSecretOutputs:
+            # The engine returns these outputs as secrets (RandomPassword.result, a Secret's
+            # data…); MockMonitor does not, so mark them here as the engine would.
+            state = json_format.MessageToDict(response.object)
+            for key in request.additionalSecretOutputs:
+                if key in state:
+                    state[key] = {rpc._special_sig_key: rpc._special_secret_sig,
+                                  "value": state[key]}
+            response.object.Clear()
+            response.object.update(state)
         if request.type != "pulumi:pulumi:Stack":
             self.recorded.append(PlannedResource(
                 urn=response.urn,
