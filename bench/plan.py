@@ -54,10 +54,12 @@ def run_child(names: list[str], folder: Path) -> tuple[float, float, float, int]
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, ",".join(names), str(folder)],
                             stdout=subprocess.PIPE, text=True, cwd=REPO)
+    out = proc.stdout.read().split()  # read to EOF first, so a full pipe cannot block
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    out = proc.stdout.read().split()
-    if os.waitstatus_to_exitcode(status) != 0:
+    proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+    proc.stdout.close()
+    if proc.returncode != 0:
         raise SystemExit(f"plan failed for {names[:3]}…")
     return wall, float(out[0]), usage.ru_maxrss / 1024, int(out[1])
 
