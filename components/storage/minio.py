@@ -18,6 +18,7 @@ from dataplatform.config.model import Model
 APP = "minio"
 UID = 1000
 API_PORT, CONSOLE_PORT = 9000, 9001
+SECRET = "minio-credentials"
 
 
 class MinioSettings(Model):
@@ -63,7 +64,7 @@ class MinioStorage(pulumi.ComponentResource):
                                          opts=child)
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata={"name": "minio-credentials", **meta},
+            metadata={"name": SECRET, **meta},
             string_data={"rootUser": "minio-admin", "rootPassword": password.result},
             opts=child)
         service = k8s.core.v1.Service(
@@ -73,9 +74,8 @@ class MinioStorage(pulumi.ComponentResource):
                 {"name": "api", "port": API_PORT, "targetPort": API_PORT},
                 {"name": "console", "port": CONSOLE_PORT, "targetPort": CONSOLE_PORT}]},
             opts=child)
-        secret_name = secret.metadata["name"]
-        env = [secret_env("MINIO_ROOT_USER", "minio-credentials", "rootUser"),
-               secret_env("MINIO_ROOT_PASSWORD", "minio-credentials", "rootPassword")]
+        env = [secret_env("MINIO_ROOT_USER", SECRET, "rootUser"),
+               secret_env("MINIO_ROOT_PASSWORD", SECRET, "rootPassword")]
         statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": APP, **meta},
@@ -113,7 +113,7 @@ class MinioStorage(pulumi.ComponentResource):
         self.endpoint = pulumi.Output.concat("http://", service.metadata["name"], ".",
                                              service.metadata["namespace"],
                                              f".svc.cluster.local:{API_PORT}")
-        self.credentials_secret = secret_name
+        self.credentials_secret = secret.metadata["name"]
         self.buckets = pulumi.Output.from_input(dict(args.buckets))
         self.register_outputs({"endpoint": self.endpoint,
                                "credentials_secret": self.credentials_secret,
@@ -137,8 +137,8 @@ class MinioStorage(pulumi.ComponentResource):
                 "containers": [{
                     "name": "mc", "image": settings.client_image,
                     "command": ["/bin/sh", "-c", script],
-                    "env": [secret_env("MINIO_ROOT_USER", "minio-credentials", "rootUser"),
-                            secret_env("MINIO_ROOT_PASSWORD", "minio-credentials",
+                    "env": [secret_env("MINIO_ROOT_USER", SECRET, "rootUser"),
+                            secret_env("MINIO_ROOT_PASSWORD", SECRET,
                                        "rootPassword"),
                             {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"}],
                     "resources": settings.client_resources.model_dump(),
