@@ -9,15 +9,15 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-import yaml
 from pydantic import Field
 
 from dataplatform.config.model import Model
+from dataplatform.profiles import PROFILES_DIR, profile_section
 
 # Smallest VPC the subnet plan fits: 8 blocks of /(p+3), private subnets in the first
 # ones, public subnets in quarters of the last one.
 MAX_VPC_PREFIX = 20
-PROFILES_FILE = Path(__file__).resolve().parents[2] / "profiles" / "eks.yaml"
+PROFILES_FILE = PROFILES_DIR / "eks.yaml"
 
 
 class NodeTaint(Model):
@@ -54,10 +54,7 @@ class EksProfile(Model):
 
 def load_profile(profile: str, path: Path = PROFILES_FILE) -> EksProfile:
     """The `profile` section of `profiles/eks.yaml`, validated."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if profile not in data:
-        raise ValueError(f"{path.name} has no profile '{profile}'")
-    return EksProfile.model_validate(data[profile])
+    return profile_section(path, profile, EksProfile)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from pydantic import Field
 
 from dataplatform.config.model import Model
 from dataplatform.naming import Naming
+from dataplatform.profiles import PROFILES_DIR, profile_section
 
-PROFILES_FILE = Path(__file__).resolve().parents[2] / "profiles" / "gke.yaml"
+PROFILES_FILE = PROFILES_DIR / "gke.yaml"
 
 
 class NodeTaint(Model):
@@ -51,10 +52,7 @@ class GkeProfile(Model):
 @cache
 def load_profile(profile: str, path: Path = PROFILES_FILE) -> GkeProfile:
     """The `profile` section of the GKE profiles file, validated."""
-    data = yaml.safe_load(path.read_text()) or {}
-    if profile not in data:
-        raise ValueError(f"{path}: no GKE profile '{profile}'")
-    return GkeProfile.model_validate(data[profile])
+    return profile_section(path, profile, GkeProfile)
 
 
 @dataclass(frozen=True)

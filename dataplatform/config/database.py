@@ -15,15 +15,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import Field
 
 from dataplatform.config.model import Model
+from dataplatform.profiles import PROFILES_DIR, profile_section
 
 if TYPE_CHECKING:
     from dataplatform.config.model import StackConfig
 
-PROFILES_FILE = Path(__file__).resolve().parents[2] / "profiles" / "database.yaml"
+PROFILES_FILE = PROFILES_DIR / "database.yaml"
 PROD_MIN_BACKUP_DAYS = 7
 MANAGED_CLOUDS = ("aws", "gcp")
 
@@ -88,10 +88,7 @@ class DatabaseProfile(Model):
 @cache
 def load_profile(profile: str, path: Path = PROFILES_FILE) -> DatabaseProfile:
     """The `profile` section of the database profiles file, validated."""
-    data = yaml.safe_load(path.read_text()) or {}
-    if profile not in data:
-        raise ValueError(f"{path}: no database profile '{profile}'")
-    return DatabaseProfile.model_validate(data[profile])
+    return profile_section(path, profile, DatabaseProfile)
 
 
 def database_mode(cfg: StackConfig) -> Literal["managed", "in-cluster"]:
