@@ -26,6 +26,15 @@ class Lake:
 
 
 @dataclass(frozen=True)
+class Identities:
+    service_accounts: pulumi.Output[dict]
+    """Identity -> {name, annotations} (the `serviceAccounts` stack output)."""
+    names: Mapping[str, str]
+    """Identity -> ServiceAccount name, for the identities that exist."""
+    resources: tuple[pulumi.Resource, ...]
+
+
+@dataclass(frozen=True)
 class Database:
     component: pulumi.ComponentResource
     host: pulumi.Output[str]
@@ -104,10 +113,10 @@ def build_database(name: str, cfg: StackConfig, namespace: str, apps: Sequence[s
 
 def build_identities(name: str, cfg: StackConfig, namespace: str, lake: Lake,
                      handle: ClusterHandle, apps: Collection[str], labels: Mapping[str, str],
-                     opts: pulumi.ResourceOptions) -> pulumi.Output[dict]:
+                     opts: pulumi.ResourceOptions) -> Identities:
     """One cloud identity per app that touches the lake; none on local (MinIO keys)."""
     if cfg.cloud == "local":
-        return pulumi.Output.from_input({})
+        return Identities(pulumi.Output.from_input({}), {}, ())
     from components.identity import DomainIdentities, DomainIdentitiesArgs
 
     def zone(outputs: pulumi.Output[dict], z: str) -> pulumi.Output[str]:
@@ -122,4 +131,8 @@ def build_identities(name: str, cfg: StackConfig, namespace: str, lake: Lake,
     ids = DomainIdentities(f"{name}-identities", DomainIdentitiesArgs(
         cfg=cfg, namespace=namespace, buckets={z: zone(lake.buckets, z) for z in LAKE_ZONES},
         k8s_provider=handle.provider, apps=set(apps), labels=labels, **extra), opts=opts)
-    return ids.service_accounts
+    from components.identity.domain_identities import load_matrix
+
+    matrix = load_matrix().identities
+    names = {k: matrix[k].service_account for k in ids.identities}
+    return Identities(ids.service_accounts, names, (ids,))

@@ -5,19 +5,16 @@ from __future__ import annotations
 import pulumi
 
 from components._labels import k8s_labels
+from components.apps import build_app, database_apps, enabled_apps
+from components.apps.context import AppContext
 from components.cloud_provider import cloud_provider
 from components.cluster import SharedCluster, SharedClusterArgs
-from components.helm_app import ArgoCDTarget, HelmApp, HelmAppArgs
+from components.helm_app import ArgoCDTarget
 from components.isolation import AppProjectArgs, DomainIsolation, DomainIsolationArgs
 from components.stacks._cluster_owner import build_owned_cluster
 from components.stacks._data_layer import build_database, build_identities, build_lake, check_args
 from dataplatform.charts import allowed_repos
 from dataplatform.config.model import StackConfig
-
-# Built-in apps delivered from their pinned chart (app key = chart name in the lock).
-CHART_APPS = ("airbyte", "airflow", "metabase", "datahub")
-# Apps that keep their metadata in the domain's Postgres.
-DATABASE_APPS = ("airbyte", "airflow", "metabase")
 
 
 class DomainStack(pulumi.ComponentResource):
@@ -25,7 +22,7 @@ class DomainStack(pulumi.ComponentResource):
 
     namespace: pulumi.Output[str]
     buckets: pulumi.Output[dict[str, str]]
-    apps: dict[str, HelmApp]
+    apps: dict[str, pulumi.ComponentResource]
     exports: dict[str, pulumi.Output]
 
     def __init__(self, name: str, cfg: StackConfig,
@@ -65,27 +62,27 @@ class DomainStack(pulumi.ComponentResource):
         after_fence = pulumi.ResourceOptions.merge(
             in_cluster, pulumi.ResourceOptions(depends_on=[isolation]))
 
-        enabled = [a for a in CHART_APPS if getattr(cfg.apps, a).enabled]
+        enabled = enabled_apps(cfg)
         lake = build_lake(name, cfg, main_ns, labels, after_fence, in_cloud)
-        database = build_database(name, cfg, main_ns,
-                                  [a for a in DATABASE_APPS if a in enabled], handle, labels,
-                                  after_fence, pulumi.ResourceOptions.merge(
+        database = build_database(name, cfg, main_ns, database_apps(cfg, enabled), handle,
+                                  labels, after_fence, pulumi.ResourceOptions.merge(
                                       in_cloud, pulumi.ResourceOptions(depends_on=[isolation])))
-        service_accounts = build_identities(
+        identities = build_identities(
             name, cfg, main_ns, lake, handle, enabled, labels,
             pulumi.ResourceOptions.merge(in_cloud, pulumi.ResourceOptions(
                 depends_on=[isolation])))
 
         target = (ArgoCDTarget(namespace=argocd_ns, project=isolation.app_project)
                   if cfg.delivery == "argocd" else None)
-        self.apps = {
-            app: HelmApp(f"{name}-{app}", HelmAppArgs(
-                app=app, namespace=main_ns, profile=cfg.profile, delivery=cfg.delivery,
-                overrides=getattr(cfg.apps, app).values, argocd=target, labels=labels),
-                opts=pulumi.ResourceOptions.merge(after_fence, pulumi.ResourceOptions(
-                    depends_on=[lake.component, database.component])))
-            for app in enabled
-        }
+        deps = (isolation, lake.component, database.component, *identities.resources)
+        ctx = AppContext(
+            name=name, cfg=cfg, namespace=main_ns, labels=labels, enabled=frozenset(enabled),
+            buckets=lake.buckets, storage_endpoint=lake.endpoint,
+            databases=database.connections, service_accounts=identities.names,
+            argocd=target, depends_on=deps,
+            opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
+                depends_on=list(deps))))
+        self.apps = {app: build_app(app, f"{name}-{app}", ctx) for app in enabled}
         self.namespace = pulumi.Output.from_input(main_ns)
         self.buckets = lake.buckets
         self.exports = {
@@ -94,7 +91,7 @@ class DomainStack(pulumi.ComponentResource):
             "buckets": self.buckets,
             "objectStorageEndpoint": lake.endpoint,
             "databaseHost": database.host,
-            "serviceAccounts": service_accounts,
+            "serviceAccounts": identities.service_accounts,
             "clusterName": handle.name,
             "apps": pulumi.Output.from_input(sorted(self.apps)),
         }

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from dataplatform.config.model import Apps, RuleViolations, StackConfig
+from dataplatform.config.secrets import SECRET_ONLY, secret_paths
 
 PROJECT = "dataplatform"
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
@@ -26,9 +27,8 @@ MAX_NODES = 20_000  # YAML nodes after alias expansion: stops "billion laughs" f
 MAX_BYTES = 256 * 1024  # a stack file is a few KiB; parsing 1 MB of YAML takes seconds
 MAX_DEPTH = 64  # nesting levels: deeper documents overflow the stack in the YAML composer
 MAX_ECHO = 300  # characters of a key or message echoed back
-SECRET_HINT = ("an encrypted secret ({secure: ...}), but dataplatform: keys are read from "
-               "the stack file without decryption and take plain values: keep the secret in "
-               "a Kubernetes Secret or a secret manager and reference it by name")
+SECRET_HINT = ("an encrypted secret ({secure: ...}), but this key takes a plain value: only "
+               "the keys documented as secrets (passwords, tokens, webhooks) take one")
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,8 @@ def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem
         if any(loc[: len(s)] == s for s in skip):
             continue  # already reported as a secret
         msg = err["msg"].removeprefix("Value error, ")
+        if msg == SECRET_ONLY:
+            msg = msg.format(key=_key(loc))
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, RuleViolations):
             prefix = ".".join(str(p) for p in loc)
@@ -250,13 +252,18 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
             ours[key] = value
         elif ns not in PROVIDER_NAMESPACES:
             problems.append(Problem(str(full_key), f"unknown config namespace '{ns}'"))
-    secrets = _secrets(ours)
-    problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in secrets]
     try:
         cfg = StackConfig.model_validate(ours)
     except ValidationError as exc:
+        # Encrypted values are welcome only where the model takes a SecretValue.
+        secrets = [loc for loc in _secrets(ours) if any(
+            tuple(e["loc"])[: len(loc)] == loc for e in exc.errors())]
+        problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in secrets]
         problems.extend(_problems(exc, secrets))
         raise ConfigError(source, problems) from None
+    allowed = {tuple(p) for p in secret_paths(cfg)}
+    problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in _secrets(ours)
+                 if tuple(map(str, loc)) not in allowed]
     if problems:
         raise ConfigError(source, problems)
     return cfg

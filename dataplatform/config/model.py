@@ -165,6 +165,7 @@ from dataplatform.config.aws import AwsClusterSettings  # noqa: E402
 from dataplatform.config.database import DatabaseConfig, database_rules  # noqa: E402
 from dataplatform.config.gcp import GcpClusterSettings  # noqa: E402
 from dataplatform.config.storage import StorageConfig  # noqa: E402
+from dataplatform.config.warehouse import WarehouseConfig  # noqa: E402
 
 
 class ClusterConfig(Model):
@@ -311,6 +312,9 @@ class StackConfig(Model):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     apps: Apps = Field(default_factory=Apps)
+    warehouse: WarehouseConfig | None = Field(
+        None, description="The domain's warehouse (dbt target, DataHub source); default: "
+                          "the domain's metadata Postgres.")
 
     @model_validator(mode="after")
     def _rules(self) -> StackConfig:

@@ -22,6 +22,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from dataplatform.config.loader import PROJECT, STACKS_DIR
+from dataplatform.config.secrets import offline_config
 from dataplatform.plan.mocks import PlatformMocks
 
 SECRET = "[secret]"
@@ -187,17 +188,24 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
         ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack))
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
             ref.raw_outputs, ref.secret_outputs)
-    return run_program(stack, lambda: build(cfg), PlatformMocks(references))
+    return run_program(stack, lambda: build(cfg), PlatformMocks(references),
+                       config=offline_config(cfg))
 
 
-def run_program(stack: str, program, mocks: pulumi.runtime.Mocks) -> Plan:
-    """Run `program` (returning a dict of stack outputs) under `mocks`, and record it."""
+def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
+                config: tuple[dict[str, str], list[str]] = ({}, [])) -> Plan:
+    """Run `program` (returning a dict of stack outputs) under `mocks`, and record it.
+
+    `config` is the Pulumi config the program sees, with its secret keys (config secrets
+    stand in as placeholders: the offline plan never decrypts).
+    """
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True,
                              monitor=monitor, organization="organization")
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
+    pulumi.runtime.set_all_config(*config)
 
     def main():
         outputs = program() or {}
