@@ -256,8 +256,11 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
         cfg = StackConfig.model_validate(ours)
     except ValidationError as exc:
         # Encrypted values are welcome only where the model takes a SecretValue.
+        # (A SecretValue key's own errors, like an empty ciphertext, are reported as such.)
         secrets = [loc for loc in _secrets(ours) if any(
-            tuple(e["loc"])[: len(loc)] == loc for e in exc.errors())]
+            tuple(e["loc"]) == loc or (tuple(e["loc"]) == (*loc, "secure")
+                                       and e["type"] == "extra_forbidden")
+            for e in exc.errors())]
         problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in secrets]
         problems.extend(_problems(exc, secrets))
         raise ConfigError(source, problems) from None
