@@ -180,14 +180,15 @@ def _secrets(value: Any, loc: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem]:
     out = []
-    known_apps = list(Apps.model_fields)
+    known_apps = Apps.built_in()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         if any(loc[: len(s)] == s for s in skip):
             continue  # already reported as a secret
         msg = err["msg"].removeprefix("Value error, ")
-        if msg == SECRET_ONLY:
-            msg = msg.format(key=_key(loc))
+        if msg == SECRET_ONLY:  # `pulumi config set --path` writes list items as [i]
+            msg = msg.format(key=f"{PROJECT}:" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip("."))
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, RuleViolations):
             prefix = ".".join(str(p) for p in loc)
@@ -196,7 +197,8 @@ def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem
         if err["type"] == "extra_forbidden":
             name = str(loc[-1])
             if loc[:-1] == ("apps",):
-                msg = f"unknown app '{name}' (known apps: {', '.join(known_apps)})"
+                msg = (f"unknown app '{name}' (known apps: {', '.join(known_apps)}; any "
+                       "other chart goes in apps.extra)")
             else:
                 near = _near(name, _submodel_fields(loc[:-1]))
                 msg = "unknown key" + (f" (did you mean '{near[0]}'?)" if near else "")
