@@ -376,7 +376,7 @@ def test_bigquery_needs_gcp(tmp_path):
     cfg = with_dbt("local", [PROJECT], warehouse=WAREHOUSES["bigquery"])
     (tmp_path / "Pulumi.bq.yaml").write_text(yaml.safe_dump(
         {"config": {f"dataplatform:{k}": v for k, v in cfg.items()}}))
-    with pytest.raises(Exception, match=r"BigQuery .* needs cloud 'gcp'"):
+    with pytest.raises(ConfigError, match=r"warehouse.type: .* needs cloud 'gcp'"):
         plan_stack("bq", tmp_path)
 
 
