@@ -4,20 +4,24 @@ Every app goes through here, so values layering and the delivery choice exist on
 - `argocd`: an Argo CD `Application` with a Helm source, the pinned chart version and
   the merged values as `valuesObject`, with automated sync, self-heal and retry;
 - `helm`: a Pulumi `helm.v3.Release`, for clusters without Argo CD (and for Argo CD
-  itself).
+  itself). An app with patches is a `helm.v4.Chart` instead: Pulumi renders it and a
+  resource transform patches each object before it is registered (docs/extending.md says
+  why; Argo CD cannot patch a chart from a Helm repository, so `argocd` takes none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._patches import PatchTransform
 from components._values import layered_values
 from dataplatform.charts import ChartPin, chart_pin
+from dataplatform.config.extra import Patch
 
 Delivery = Literal["argocd", "helm"]
 
@@ -76,6 +80,8 @@ class HelmAppArgs:
     """Advanced sync settings (`argocd` delivery)."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels for the Application / release metadata."""
+    patches: Sequence[Patch] = ()
+    """Changes to rendered objects (`helm` delivery only); one matching nothing fails."""
 
 
 class HelmApp(pulumi.ComponentResource):
@@ -92,13 +98,21 @@ class HelmApp(pulumi.ComponentResource):
             raise ValueError(f"HelmApp {name}: delivery 'argocd' needs an ArgoCDTarget")
         if args.delivery not in ("argocd", "helm"):
             raise ValueError(f"HelmApp {name}: unknown delivery '{args.delivery}'")
-        super().__init__("dataplatform:apps:HelmApp", name, None, opts)
+        if args.patches and (args.delivery != "helm" or not isinstance(args.namespace, str)):
+            raise ValueError(f"HelmApp {name}: patches need delivery 'helm' and a known "
+                             "namespace (Argo CD has no Helm post-renderer)")
+        # Declared patches are inputs of the component, so a plan shows them.
+        declared = {"patches": [p.model_dump(by_alias=True, exclude_none=True)
+                                for p in args.patches]} if args.patches else None
+        super().__init__("dataplatform:apps:HelmApp", name, declared, opts)
         chart = args.chart or chart_pin(args.app)
         release = args.release_name or args.app
         values = layered_values(args.app, args.profile, args.overrides, args.computed)
         child = pulumi.ResourceOptions(parent=self)
         if args.delivery == "argocd":
             self._application(name, args, chart, release, values, child)
+        elif args.patches:
+            self._patched_chart(name, args, chart, release, values)
         else:
             k8s.helm.v3.Release(
                 f"{name}-release",
@@ -126,6 +140,24 @@ class HelmApp(pulumi.ComponentResource):
             "release_name": self.release_name,
             "namespace": self.namespace,
         })
+
+    def _patched_chart(self, name: str, args: HelmAppArgs, chart: ChartPin, release: str,
+                       values: pulumi.Output[dict[str, Any]]) -> None:
+        transform = PatchTransform(release, args.patches, str(args.namespace))
+        rendered = k8s.helm.v4.Chart(
+            f"{name}-chart",
+            k8s.helm.v4.ChartArgs(
+                name=release,
+                chart=chart.name,
+                version=chart.version,
+                repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo),
+                namespace=args.namespace,
+                values=values,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, transforms=[transform]),
+        )
+        # `resources` resolves once every object was rendered and passed the transform.
+        rendered.resources.apply(transform.check)
 
     @staticmethod
     def _application(name: str, args: HelmAppArgs, chart: ChartPin, release: str,

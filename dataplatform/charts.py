@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +33,7 @@ def chart_pin(name: str) -> ChartPin:
     return chart_pins()[name]
 
 
-def allowed_repos() -> list[str]:
-    """Every chart repository the lock uses: the default allow-list of AppProjects."""
-    return sorted({p.repo for p in chart_pins().values()})
+def allowed_repos(extra: Iterable[str] = ()) -> list[str]:
+    """Every chart repository the lock uses (the default allow-list of AppProjects), plus
+    `extra` ones (a stack's `apps.allowedRepos`, for its extra apps)."""
+    return sorted({p.repo for p in chart_pins().values()} | set(extra))

@@ -83,8 +83,12 @@ class AppContext:
     def helm_args(self, app: str, computed: pulumi.Input[Mapping[str, Any]] | None = None,
                   *, sync_wave: int | None = None, **kwargs: Any) -> HelmAppArgs:
         """HelmAppArgs for `app` with this domain's profile, overrides and delivery."""
-        overrides = getattr(self.cfg.apps, app).values if app in type(
-            self.cfg.apps).model_fields else kwargs.pop("overrides", {})
+        if app in type(self.cfg.apps).built_in():
+            section = getattr(self.cfg.apps, app)
+            overrides = section.values
+            kwargs.setdefault("patches", tuple(section.patches))  # apps.<app>.patches
+        else:
+            overrides = kwargs.pop("overrides", {})
         return HelmAppArgs(
             app=app, namespace=self.namespace, profile=self.profile,
             delivery=self.cfg.delivery, overrides=overrides, computed=computed,
