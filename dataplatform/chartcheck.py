@@ -33,6 +33,33 @@ PASS_THROUGH: dict[str, tuple[str, ...]] = {
     "kube-prometheus-stack": ("alertmanager.config", "grafana.grafana.ini"),
 }
 
+# Keys the pinned chart's templates read although its values.yaml leaves them out or only
+# shows them in comments (read off the templates of that version; re-check on a bump).
+# Accepted with everything below them.
+TEMPLATE_ONLY_KEYS: dict[str, tuple[str, ...]] = {
+    "airbyte": ("global.database.userSecretKey", "global.database.passwordSecretKey",
+                "global.storage.s3", "global.storage.gcs", "global.storage.minio.endpoint",
+                "global.storage.minio.accessKeyIdSecretKey",
+                "global.storage.minio.secretAccessKeySecretKey"),
+    "metabase": ("javaOpts", "strategy", *(f"database.{k}" for k in (
+        "existingSecret", "existingSecretUsernameKey", "existingSecretPasswordKey",
+        "existingSecretHostKey", "existingSecretPortKey", "existingSecretDatabaseNameKey",
+        "existingSecretEncryptionKeyKey", "existingSecretConnectionURIKey"))),
+}
+
+# `resources` keys that size pods the app itself launches at run time (Airbyte's sync and
+# check jobs), not chart components: neither checked for requests nor counted in footprints.
+RUNTIME_SIZED: dict[str, tuple[str, ...]] = {
+    "airbyte": ("global.jobs.resources", "global.workloads.resources"),
+}
+
+# Components a chart renders only when another value is set (non-empty): `resources` path ->
+# that value's path. Metabase's Cloud SQL Auth proxy sidecar exists only for listed instances.
+SWITCHED_BY: dict[str, dict[str, str]] = {
+    "metabase": {"database.googleCloudSQL.resources":
+                 "database.googleCloudSQL.instanceConnectionNames"},
+}
+
 # Helm test hooks (`helm test` pods): neither a Pulumi Release nor Argo CD runs them.
 TEST_HOOK_KEYS = frozenset({"test", "tests", "testFramework", "configmapTest"})
 
@@ -162,6 +189,8 @@ def _check_map(ours: Mapping[str, Any], d_nodes: list[Any], s_nodes: list[_Schem
     if not d_maps and not any(k in s for s, _ in schemas for k in _DECLARING):
         return  # nothing says which keys exist here (scalar default, bare object schema)
     for key, value in ours.items():
+        if _join(path, key) in ctx.pass_through:
+            continue  # a TEMPLATE_ONLY_KEYS entry (or a pass-through block)
         child_s, free = _schema_children(schemas, str(key))
         child_d = [m[key] for m in d_maps if key in m]
         if not free and not child_d and not child_s:
@@ -225,10 +254,10 @@ def unknown_keys(values: Mapping[str, Any], chart_dir: Path) -> list[str]:
     Known: present in the defaults, or declared by `values.schema.json` (see the subset above).
     Free-form (anything goes below): a default that is `{}` or null, a default list that is
     empty or not of maps, a default scalar where we set a map, `additionalProperties: true`,
-    and the `PASS_THROUGH` blocks. A key naming a bundled subchart is checked against that
-    subchart's defaults and schema plus the parent's block for it. `global` is checked
-    against the top-level chart's `global` and every subchart's non-empty `global`; it is
-    free-form when the top-level chart's `global` is empty or absent.
+    the `PASS_THROUGH` blocks and the `TEMPLATE_ONLY_KEYS`. A key naming a bundled subchart
+    is checked against that subchart's defaults and schema plus the parent's block for it.
+    `global` is checked against the top-level chart's `global` and every subchart's non-empty
+    `global`; it is free-form when the top-level chart's `global` is empty or absent.
     """
     chart = load_chart(Path(chart_dir))
     root_global = chart.defaults.get("global")
@@ -236,7 +265,8 @@ def unknown_keys(values: Mapping[str, Any], chart_dir: Path) -> list[str]:
                  if not _is_free(c.defaults.get("global"))]
     globals_s = [s for c in _walk_charts(chart) if c.schema
                  for s in _schema_children(_expand([(c.schema, c.schema)]), "global")[0]]
-    ctx = _Ctx(frozenset(PASS_THROUGH.get(chart.name, ())),
+    accepted = PASS_THROUGH.get(chart.name, ()) + TEMPLATE_ONLY_KEYS.get(chart.name, ())
+    ctx = _Ctx(frozenset(accepted),
                [None] if _is_free(root_global) else globals_d, globals_s, [])
     _check_chart(values, chart, "", [], [], ctx)
     return sorted(set(ctx.out))
@@ -296,11 +326,18 @@ def _subchart_enabled(chart: Chart, key: str, merged: Mapping[str, Any]) -> bool
     return True
 
 
+def _switched_off(chart: str, keys: tuple[str, ...], merged: Mapping[str, Any]) -> bool:
+    switch = SWITCHED_BY.get(chart, {}).get(".".join(keys))
+    return switch is not None and not _get(merged, tuple(switch.split(".")))
+
+
 def _components(chart: Chart, merged: Mapping[str, Any], prefix: str) -> Iterator[Component]:
     for keys in _resource_paths(chart.defaults, set(chart.subcharts)):
         owners = [_get(merged, keys[:depth]) for depth in range(len(keys))]
         if (any(isinstance(o, Mapping) and o.get("enabled") in (False, "false") for o in owners)
-                or TEST_HOOK_KEYS.intersection(keys) or _standalone_replica(owners, keys)):
+                or TEST_HOOK_KEYS.intersection(keys) or _standalone_replica(owners, keys)
+                or ".".join(keys) in RUNTIME_SIZED.get(chart.name, ())
+                or _switched_off(chart.name, keys, merged)):
             continue
         yield Component(_join(prefix, ".".join(keys)), _get(merged, keys),
                         _replicas(merged, keys))
@@ -321,9 +358,10 @@ def iter_components(merged: Mapping[str, Any], chart_dir: Path) -> Iterator[Comp
     a `resources` key (a map or null) anywhere in the defaults' maps (lists are not searched);
     it is disabled when its own map or any enclosing map has `enabled: false`, or its subchart's
     Chart.yaml `condition` (else `<sub>.enabled`) is false; Helm test hooks are skipped, and
-    so are Bitnami `readReplicas`/`secondary` under `architecture: standalone`.
+    so are Bitnami `readReplicas`/`secondary` under `architecture: standalone`, and the
+    `RUNTIME_SIZED` keys and the `SWITCHED_BY` ones whose switch is empty.
     Replicas come from the nearest enclosing `replicas`/`replicaCount` (or HPA `minReplicas`).
-    Not modelled: components switched by other settings (executor type, `mode`), DaemonSets
+    Not modelled: other components switched by settings (executor type, `mode`), DaemonSets
     (counted once, not per node), init containers (summed like regular containers).
     """
     yield from _components(load_chart(Path(chart_dir)), merged, "")

@@ -1,0 +1,179 @@
+"""Metabase: Postgres app DB (never H2), encryption key, merged values, HA, removal.
+
+Stacks: the shipped `local` (dev, in-cluster Postgres), `gcp-marketing` (dev, in-cluster
+Postgres) and `aws-finance` (prod, RDS), each with `apps.metabase` enabled. The merged
+values are what Argo CD receives (`valuesObject` of the Application).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from golden_files import assert_golden
+from test_secrets import leaks, planted_plan
+
+from components._values import deep_merge, static_values
+from dataplatform.chartcheck import (
+    containers_without_resources,
+    iter_components,
+    load_chart,
+    parse_quantity,
+    shared_charts_dir,
+    unknown_keys,
+)
+from dataplatform.plan.engine import SECRET, Plan
+
+pytestmark = pytest.mark.unit
+
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+STACKS = {"local": "acme-marketing-dev", "gcp-marketing": "acme-marketing-dev",
+          "aws-finance": "acme-finance-prod"}
+POD_LABELS = {"app": "metabase", "release": "metabase"}  # the chart's pod labels
+ENCRYPTION_ENV = {"name": "MB_ENCRYPTION_SECRET_KEY", "valueFrom": {"secretKeyRef": {
+    "name": "metabase-encryption-key", "key": "encryptionKey"}}}
+_PLANS: dict[str, Plan] = {}
+
+
+def plan_with(stacks, stack: str, metabase: dict[str, Any] | None = None, **extra) -> Plan:
+    """Plan of shipped `stack` with `apps.metabase` set (cached per configuration)."""
+    apps = {"metabase": {"enabled": True} if metabase is None else metabase}
+    key = json.dumps([stack, apps, extra], sort_keys=True)
+    if key not in _PLANS:
+        name = f"{stack}-mb{len(_PLANS)}"
+        stacks.write(name, {**stacks.shipped(stack), "apps": apps, **extra})
+        _PLANS[key] = stacks.plan(name)
+    return _PLANS[key]
+
+
+def values_of(plan: Plan, stack: str) -> dict[str, Any]:
+    app = plan.get(APPLICATION, f"{STACKS[stack]}-metabase-application")
+    return app.inputs["spec"]["source"]["helm"]["valuesObject"]
+
+
+def chart_dir() -> Path:
+    shared = shared_charts_dir()
+    if shared is None or not (shared / "defaults" / "metabase").is_dir():
+        pytest.skip("../shared/charts/defaults/metabase is absent from this checkout")
+    return shared / "defaults" / "metabase"
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_merged_values_golden(stacks, stack):
+    assert_golden(f"values/metabase-{stack}", values_of(plan_with(stacks, stack), stack))
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_computed_keys_are_known_to_the_chart(stacks, stack):
+    assert unknown_keys(values_of(plan_with(stacks, stack), stack), chart_dir()) == []
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_postgres_app_database_never_h2(stacks, stack):
+    values = values_of(plan_with(stacks, stack), stack)
+    db = values["database"]
+    assert db["type"] == "postgres"
+    assert "h2" not in json.dumps(values).lower()
+    assert "file" not in db and not (db.get("persistence") or {}).get("enabled")
+    assert db["existingSecret"] == "metabase-db-credentials"
+    keys = {k: v for k, v in db.items() if k.startswith("existingSecret") and k != "existingSecret"}
+    # Every key names a key of the database layer's Secret.
+    assert keys == {"existingSecretHostKey": "host", "existingSecretPortKey": "port",
+                    "existingSecretDatabaseNameKey": "database",
+                    "existingSecretUsernameKey": "username",
+                    "existingSecretPasswordKey": "password"}
+    assert not {"password", "username", "encryptionKey", "connectionURI"} & set(db)
+
+
+def test_managed_database_requires_tls_without_credentials_in_the_uri(stacks):
+    values = values_of(plan_with(stacks, "aws-finance"), "aws-finance")
+    uri = next(e["value"] for e in values["extraEnv"] if e["name"] == "MB_DB_CONNECTION_URI")
+    assert uri.startswith("jdbc:postgresql://acme-finance-prod-postgres.")
+    assert uri.endswith(":5432/metabase?sslmode=require")
+    assert "user" not in uri and "password" not in uri
+
+
+@pytest.mark.parametrize("stack", ["local", "gcp-marketing"])
+def test_in_cluster_database_takes_everything_from_the_secret(stacks, stack):
+    values = values_of(plan_with(stacks, stack), stack)
+    assert [e["name"] for e in values["extraEnv"]] == ["MB_ENCRYPTION_SECRET_KEY"]
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_encryption_key_is_generated_and_referenced_by_name(stacks, stack):
+    plan = plan_with(stacks, stack)
+    ns = STACKS[stack]
+    secret = plan.get("kubernetes:core/v1:Secret", f"{ns}-metabase-encryption")
+    assert secret.inputs["metadata"]["name"] == "metabase-encryption-key"
+    assert secret.inputs["stringData"] == SECRET
+    key = plan.get("random:index/randomPassword:RandomPassword", f"{ns}-metabase-encryption-key")
+    assert key.inputs["length"] >= 16
+    assert key.protect is (stack == "aws-finance")  # prod: never regenerated by accident
+    assert ENCRYPTION_ENV in values_of(plan, stack)["extraEnv"]
+
+
+def test_stack_extra_env_is_kept(stacks):
+    mine = {"name": "MB_CHECK_FOR_UPDATES", "value": "false"}
+    plan = plan_with(stacks, "local", {"enabled": True, "values": {"extraEnv": [mine]}})
+    assert values_of(plan, "local")["extraEnv"] == [mine, ENCRYPTION_ENV]
+
+
+def test_prod_is_highly_available(stacks):
+    values = values_of(plan_with(stacks, "aws-finance"), "aws-finance")
+    assert values["replicaCount"] >= 2
+    assert values["pdb"] == {"create": True, "minAvailable": 1}
+    spread = {c["topologyKey"]: c for c in values["topologySpreadConstraints"]}
+    assert spread["topology.kubernetes.io/zone"]["labelSelector"]["matchLabels"] == POD_LABELS
+    assert "deploymentLabels" not in values  # the chart's PDB selector would include them
+
+
+def test_dev_is_small(stacks):
+    values = values_of(plan_with(stacks, "local"), "local")
+    assert values["replicaCount"] == 1
+    assert "pdb" not in values and "topologySpreadConstraints" not in values  # chart: no PDB
+
+
+def merged(profile: str) -> dict[str, Any]:
+    return deep_merge(load_chart(chart_dir()).defaults, static_values("metabase", profile))
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_every_component_has_resources(profile):
+    assert containers_without_resources(merged(profile), chart_dir()) == []
+
+
+def test_cloud_sql_proxy_sidecar_needs_resources_only_when_on():
+    values = deep_merge(merged("dev"), {"database": {"googleCloudSQL": {
+        "instanceConnectionNames": ["p:r:i=tcp:5432"]}}})
+    assert containers_without_resources(values, chart_dir()) == [
+        "database.googleCloudSQL.resources"]
+
+
+def test_dev_fits_its_share_of_the_domain_budget():
+    comps = list(iter_components(merged("dev"), chart_dir()))
+    assert [c.path for c in comps] == ["resources"]  # no Cloud SQL proxy sidecar
+    cpu = sum(parse_quantity(c.resources["requests"]["cpu"]) * c.replicas for c in comps)
+    mem = sum(parse_quantity(c.resources["requests"]["memory"]) * c.replicas for c in comps)
+    assert cpu <= 0.2 and mem <= 768 * 2**20, f"{cpu} vCPU, {mem / 2**20} MiB"
+
+
+@pytest.mark.parametrize("stack", ["local", "aws-finance"])
+def test_no_generated_secret_in_plaintext(stacks, stack, monkeypatch):
+    stacks.write(f"{stack}-planted", {**stacks.shipped(stack),
+                                      "apps": {"metabase": {"enabled": True}}})
+    plan, mocks = planted_plan(f"{stack}-planted", stacks.path, monkeypatch)
+    assert f"kubernetes:core/v1:Secret {STACKS[stack]}-metabase-encryption" in mocks.carriers
+    assert leaks(plan, mocks) == []
+    text = json.dumps(values_of(plan, stack))
+    assert "PLANTED" not in text and SECRET not in text  # values only name Secrets
+
+
+def test_disabling_metabase_removes_all_its_resources(stacks):
+    on = plan_with(stacks, "local")
+    off = plan_with(stacks, "local", {"enabled": False})
+    gone = {(r.type, r.name) for r in on.resources} - {(r.type, r.name) for r in off.resources}
+    assert gone and all("metabase" in name for _, name in gone), sorted(gone)
+    assert not [r.name for r in off.resources if "metabase" in r.name]
+    assert "metabase" not in off.outputs["apps"]

@@ -1,0 +1,74 @@
+"""bench/footprint.py: how it finds and sums containers (a benchmark, checked for sanity)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dataplatform.chartcheck import shared_charts_dir
+
+pytestmark = pytest.mark.unit
+
+_SPEC = importlib.util.spec_from_file_location(
+    "bench_footprint", Path(__file__).resolve().parents[2] / "bench" / "footprint.py")
+fp = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = fp  # dataclasses look their module up there
+_SPEC.loader.exec_module(fp)
+
+
+def test_own_manifests_containers_replicas_and_lists():
+    values = {"image": "x", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                          "limits": {"memory": "128Mi"}},
+              "workers": {"replicas": 3, "resources": {"requests": {"cpu": "1"}}},
+              "sidecars": [{"name": "a", "resources": {"limits": {"cpu": "200m"}}}]}
+    comps = {c.path: c.replicas for c in fp.own_components(values)}
+    assert comps == {"resources": 1, "workers.resources": 3, "sidecars[0].resources": 1}
+    totals = fp._own_totals("any", list(fp.own_components(values)))
+    assert totals == pytest.approx([3.1, 64 * 2**20, 0.2, 128 * 2**20])
+
+
+def test_containers_run_one_at_a_time_count_their_largest():
+    values = {"resources": {
+        "dbt": {"requests": {"cpu": "100m", "memory": "256Mi"}},
+        "gitSync": {"requests": {"cpu": "50m", "memory": "512Mi"}}}}
+    totals = fp._own_totals("dbt", list(fp.own_components(values)))
+    assert totals[:2] == pytest.approx([0.1, 512 * 2**20])  # max per resource, as Kubernetes
+
+
+def test_our_data_layer_is_counted():
+    postgres = fp.footprint("postgres", "dev", shared_charts_dir())
+    assert postgres.kind == "manifests" and postgres.missing == []
+    assert postgres.totals[0] > 0 and postgres.totals[1] > 0
+
+
+def test_extra_apps_are_read_from_the_stack_files(tmp_path):
+    (tmp_path / "Pulumi.x.yaml").write_text(yaml.safe_dump({"config": {
+        "dataplatform:apps": {"extra": [{"name": "superset"}, {"chart": "no-name"}]}}}))
+    (tmp_path / "Pulumi.y.yaml").write_text("config:\n  dataplatform:customer: acme\n")
+    assert fp.extra_apps(tmp_path) == {"superset"}
+
+
+def test_budget_groups():
+    assert fp.budget_of("datahub-prerequisites")[0] == "datahub"
+    assert fp.budget_of("postgres") is None
+
+
+@pytest.mark.parametrize("app", ["airbyte", "metabase"])
+def test_chart_apps_fit_their_dev_share(app):
+    shared = shared_charts_dir()
+    if shared is None:
+        pytest.skip("../shared/charts is absent from this checkout")
+    found = fp.footprint(app, "dev", shared)
+    max_cpu, max_mem = fp.BUDGETS[app]
+    assert found.kind == "chart" and found.missing == []
+    assert found.totals[0] <= max_cpu + 1e-9 and found.totals[1] <= max_mem
+
+
+def test_report_prints_the_dev_domain_against_its_budget(capsys):
+    fp.report("dev", shared_charts_dir())
+    out = capsys.readouterr().out
+    assert "dev domain" in out and "4000m" in out and "12.00Gi" in out
