@@ -22,6 +22,9 @@ JOB_NAME = "postgres-provision"
 WAIT = "until pg_isready; do sleep 2; done"
 # Role and database names are spliced into SQL: only plain identifiers are accepted.
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Role attributes beyond LOGIN, per app. Airbyte's Temporal creates its own databases
+# (temporal, temporal_visibility) at startup, so its role needs CREATEDB.
+ROLE_ATTRIBUTES = {"airbyte": "CREATEDB"}
 
 
 def check_databases(component: str, databases: Sequence[str]) -> None:
@@ -81,7 +84,8 @@ def provision_script(databases: Sequence[str], *, grant_to_admin: bool = False,
             f"psql -v ON_ERROR_STOP=1 -v pw=\"$PW{i}\" <<'SQL'\n"
             f"SELECT 'CREATE ROLE \"{db}\" LOGIN' WHERE NOT EXISTS "
             f"(SELECT FROM pg_roles WHERE rolname = '{db}')\\gexec\n"
-            f"ALTER ROLE \"{db}\" WITH LOGIN PASSWORD :'pw';\n"
+            f"ALTER ROLE \"{db}\" WITH {' '.join(filter(None, ('LOGIN', ROLE_ATTRIBUTES.get(db))))}"
+            " PASSWORD :'pw';\n"
             f"{grant}"
             f"SELECT 'CREATE DATABASE \"{db}\" OWNER \"{db}\"' WHERE NOT EXISTS "
             f"(SELECT FROM pg_database WHERE datname = '{db}')\\gexec\n"

@@ -605,3 +605,12 @@ def test_field_validation(database, loc, fragment):
     errors = err.value.errors()
     assert [e["loc"] for e in errors] == [("database", loc)]
     assert fragment in errors[0]["msg"]
+
+
+def test_only_airbyte_may_create_databases() -> None:
+    """Airbyte's Temporal creates its own databases at startup; other apps may not."""
+    from components.database._provision import provision_script
+
+    script = provision_script(["airbyte", "airflow"])
+    assert 'ALTER ROLE "airbyte" WITH LOGIN CREATEDB PASSWORD' in script
+    assert 'ALTER ROLE "airflow" WITH LOGIN PASSWORD' in script
