@@ -2,9 +2,12 @@
 
     dataplatform plan STACK [--json]    offline plan under the mock engine
     dataplatform stacks                 list the stacks in stacks/
+    dataplatform affected --base REF    the stacks a git change touches (for CI)
+    dataplatform new customer NAME ...  stack files for a new customer
+    dataplatform new domain NAME ...    a stack file for one more domain
 
-Exit codes: 0 planned; 1 a mandatory policy is violated; 2 invalid config or unknown
-stack (a message, never a traceback).
+Exit codes: 0 done; 1 a mandatory policy is violated; 2 invalid config or input, unknown
+stack, git error, or a file that exists (a message, never a traceback).
 """
 
 from __future__ import annotations
@@ -54,6 +57,97 @@ def _stacks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _affected(args: argparse.Namespace) -> int:
+    import json
+
+    from dataplatform.affected import GitError, affected_stacks
+
+    if (args.base is None) == (not args.all):
+        print("affected: give --base REF, or --all", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = affected_stacks(args.repo, None if args.all else args.base, args.head,
+                                 kinds=_csv(args.kind), clouds=_csv(args.cloud))
+    except GitError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.json:
+        print(json.dumps(result.as_json(), indent=None if args.compact else 2))
+        return EXIT_OK
+    for name in result.removed:
+        print(f"removed (not planned): {name}", file=sys.stderr)
+    if result.stacks:
+        print("\n".join(result.names()))
+    return EXIT_OK
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _new(args: argparse.Namespace) -> int:
+    from dataplatform import onboarding as ob
+    from dataplatform._onboarding_render import next_steps
+
+    try:
+        if args.what == "customer":
+            stacks = ob.customer_stacks(
+                args.name, cloud=args.cloud, region=args.region,
+                domains=ob.split_list(args.domains, "domains"),
+                environments=ob.split_list(args.environments, "environments"),
+                stacks_dir=args.stacks_dir, gcp_project=args.gcp_project,
+                labels=ob.Labels(args.owner, args.cost_center),
+                kube_context=args.kube_context,
+                public_access_cidrs=_csv(args.public_access_cidrs), apps=_csv(args.apps))
+        else:
+            stacks = [ob.domain_stack(args.name, platform=args.platform,
+                                      stacks_dir=args.stacks_dir, owner=args.owner,
+                                      cost_center=args.cost_center, apps=_csv(args.apps))]
+        ob.write(stacks)
+    except (ConfigError, ob.OnboardingError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    written = [(s.name, s.display, s.summary) for s in stacks]
+    default_dir = args.stacks_dir.resolve() == STACKS_DIR.resolve()
+    plan_args = "" if default_dir else f" --stacks-dir {args.stacks_dir}"
+    print(next_steps(written, ob.stack_secret_keys(), ob.notes(stacks), plan_args))
+    return EXIT_OK
+
+
+def _add_new(sub: argparse._SubParsersAction) -> None:
+    new = sub.add_parser("new", help="write stack files for a new customer or domain")
+    kinds = new.add_subparsers(dest="what", required=True)
+    customer = kinds.add_parser(
+        "customer", help="platform + domain stacks per environment of a new customer")
+    customer.add_argument("name", help="customer short name (at most 16 characters)")
+    customer.add_argument("--cloud", required=True, choices=["aws", "gcp", "local"])
+    customer.add_argument("--region", help="cloud region (aws, gcp)")
+    customer.add_argument("--domains", required=True, help="comma-separated, e.g. sales,hr")
+    customer.add_argument("--environments", required=True,
+                          help="comma-separated, e.g. dev,prod (prod, production, prd and "
+                               "live get the prod profile, others dev)")
+    customer.add_argument("--gcp-project", help="GCP project id; {env} is replaced by "
+                                                "the environment")
+    customer.add_argument("--public-access-cidrs", metavar="CIDRS",
+                          help="aws/gcp: CIDRs allowed on the cluster API endpoint (your CI "
+                               "runners, VPN); default: aws private endpoint only, gcp a "
+                               "placeholder to replace")
+    customer.add_argument("--kube-context",
+                          help="cloud local: kubeconfig context (default kind-<customer>)")
+    domain = kinds.add_parser("domain", help="one more domain on an existing platform stack")
+    domain.add_argument("name", help="domain name (at most 20 characters)")
+    domain.add_argument("--platform", required=True, metavar="STACK",
+                        help="the customer's platform stack for the environment")
+    for p in (customer, domain):
+        p.add_argument("--stacks-dir", type=Path, default=STACKS_DIR,
+                       help="folder of the stack files (default: the project's stacks/)")
+        p.add_argument("--owner", help="owning team label (default: a placeholder)")
+        p.add_argument("--cost-center", help="cost center label (default: a placeholder)")
+        p.add_argument("--apps", help="comma-separated built-in apps to enable "
+                                      "(default: none)")
+        p.set_defaults(func=_new)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dataplatform", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -71,6 +165,20 @@ def parser() -> argparse.ArgumentParser:
     stacks = sub.add_parser("stacks", help="list the stacks in stacks/")
     stacks.add_argument("--stacks-dir", type=Path, default=STACKS_DIR)
     stacks.set_defaults(func=_stacks)
+    affected = sub.add_parser("affected", help="the stacks a git change touches, platform "
+                                               "stacks first (for CI)")
+    affected.add_argument("--base", metavar="REF", help="compare BASE...HEAD (merge base)")
+    affected.add_argument("--head", metavar="REF", default="HEAD", help="default: HEAD")
+    affected.add_argument("--all", action="store_true", help="every stack (no diff)")
+    affected.add_argument("--json", action="store_true",
+                          help="stacks, removed stacks, reasons and a GitHub matrix")
+    affected.add_argument("--compact", action="store_true", help="JSON on one line")
+    affected.add_argument("--kind", help="only these kinds, e.g. platform or domain")
+    affected.add_argument("--cloud", help="only these clouds, e.g. aws,gcp")
+    affected.add_argument("--repo", type=Path, default=Path.cwd(),
+                          help="the git checkout of the project (default: the current folder)")
+    affected.set_defaults(func=_affected)
+    _add_new(sub)
     return p
 
 

@@ -1,0 +1,219 @@
+"""`dataplatform new customer|domain`: valid files, plannable stacks, nothing overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dataplatform import cli
+from dataplatform.config import parse_stack_config
+from dataplatform.naming import BASE_MAX
+from dataplatform.plan.engine import plan_stack
+
+pytestmark = pytest.mark.unit
+
+# customer <= 16, domain <= 20, environment <= 10, customer-domain-environment <= 40
+LONGEST = ("a1-b2-c3-d4-e5f6", "d0m-a1n-b2c3", "e1-v2-3x4y")
+LONGEST_PROD = (*LONGEST[:2], "production")
+for names in (LONGEST, LONGEST_PROD):
+    assert len("-".join(names)) == BASE_MAX and len(names[0]) == 16 and len(names[2]) == 10
+
+CLOUD_ARGS = {"aws": ["--region", "eu-west-1"],
+              "gcp": ["--region", "europe-west1", "--gcp-project", "acme-data-{env}"],
+              "local": []}
+
+
+def new(tmp_path: Path, *args: str) -> int:
+    return cli.main(["new", *args, "--stacks-dir", str(tmp_path)])
+
+
+def customer(tmp_path, name="acme", cloud="local", domains="sales", envs="dev", *extra):
+    return new(tmp_path, "customer", name, "--cloud", cloud, *CLOUD_ARGS[cloud],
+               "--domains", domains, "--environments", envs, *extra)
+
+
+def config(tmp_path: Path, stack: str) -> dict:
+    data = yaml.safe_load((tmp_path / f"Pulumi.{stack}.yaml").read_text())
+    return {k.split(":", 1)[1]: v for k, v in data["config"].items()}
+
+
+def files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.glob("Pulumi.*.yaml"))
+
+
+def no_mandatory_findings(stack: str, stacks_dir: Path) -> None:
+    """The domain stack and its platform plan, and pass the mandatory policies."""
+    from dataplatform.plan.policy import check_plan
+
+    cfg = config(stacks_dir, stack)
+    for name in (cfg["platform"]["stack"], stack):
+        plan = plan_stack(name, stacks_dir)
+        assert plan.resources
+        findings = check_plan(plan, stacks_dir, None)
+        assert not [f for f in findings if f["level"] == "mandatory"], findings
+
+
+# --- every cloud: the generated stacks plan offline
+
+def test_aws_prod_customer_plans_and_passes_mandatory_policies(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "aws", "sales", "prod") == 0
+    assert files(tmp_path) == ["Pulumi.acme-platform-prod.yaml", "Pulumi.acme-sales-prod.yaml"]
+    assert config(tmp_path, "acme-sales-prod")["profile"] == "prod"
+    assert "cluster" not in config(tmp_path, "acme-platform-prod")  # private endpoint only
+    no_mandatory_findings("acme-sales-prod", tmp_path)
+
+
+def test_gcp_prod_customer_with_the_longest_names_plans_and_passes_mandatory_policies(
+        tmp_path):
+    # gcp has the tightest limits (GKE cluster 40, service accounts 30 characters)
+    name, domain, env = LONGEST_PROD
+    assert customer(tmp_path, name, "gcp", domain, env) == 0
+    cfg = config(tmp_path, f"{name}-{domain}-{env}")
+    assert (cfg["gcpProject"], cfg["profile"]) == (f"acme-data-{env}", "prod")
+    # GKE's endpoint needs an allow-list: a marked placeholder until the consultant sets one
+    plat = (tmp_path / f"Pulumi.{name}-platform-{env}.yaml").read_text()
+    assert "- 203.0.113.0/24  # placeholder: replace" in plat
+    no_mandatory_findings(f"{name}-{domain}-{env}", tmp_path)
+
+
+def test_local_customer_plans(tmp_path):
+    assert customer(tmp_path, "globex9", "local", "ops-2", "dev") == 0
+    assert config(tmp_path, "globex9-platform-dev")["cluster"] == {"kubeContext": "kind-globex9"}
+    assert plan_stack("globex9-ops-2-dev", tmp_path).outputs["clusterName"]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "local"])
+def test_longest_names_validate_on_every_cloud(tmp_path, cloud):
+    name, domain, env = LONGEST
+    assert customer(tmp_path, name, cloud, domain, env) == 0
+    for f in files(tmp_path):
+        parse_stack_config(yaml.safe_load((tmp_path / f).read_text()), f)
+
+
+# --- what the files hold
+
+def test_files_hold_only_what_the_model_cannot_default(tmp_path):
+    assert customer(tmp_path, "acme", "aws", "sales,hr", "dev,prod") == 0
+    assert len(files(tmp_path)) == 6
+    assert set(config(tmp_path, "acme-platform-dev")) == {
+        "customer", "environment", "profile", "cloud", "region", "kind", "owner", "costCenter"}
+    dom = config(tmp_path, "acme-hr-prod")
+    assert dom["platform"] == {"stack": "acme-platform-prod"}
+    assert (dom["domain"], dom["kind"], dom["profile"]) == ("hr", "domain", "prod")
+    assert config(tmp_path, "acme-hr-dev")["profile"] == "dev"
+    text = (tmp_path / "Pulumi.acme-hr-dev.yaml").read_text()
+    assert text.startswith("# Domain hr of acme")
+    assert "dataplatform:owner: acme-hr  # placeholder: replace" in text
+    assert "dataplatform:costCenter: cc-unassigned  # placeholder: replace" in text
+
+
+def test_given_labels_and_cidrs_are_not_placeholders(tmp_path):
+    assert customer(tmp_path, "acme", "aws", "sales", "prod", "--owner", "data-team",
+                    "--cost-center", "cc-42", "--public-access-cidrs", "198.51.100.0/24") == 0
+    plat = config(tmp_path, "acme-platform-prod")
+    assert plat["cluster"] == {"publicAccessCidrs": ["198.51.100.0/24"]}
+    assert (plat["owner"], plat["costCenter"]) == ("data-team", "cc-42")
+    assert "placeholder" not in (tmp_path / "Pulumi.acme-sales-prod.yaml").read_text()
+
+
+def test_next_steps_name_stack_init_secrets_and_up_order(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "aws", "sales", "dev,prod") == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines()]
+    inits = [line.split()[-1] for line in lines if line.startswith("pulumi stack init")]
+    ups = [line.split()[-1] for line in lines if line.startswith("pulumi up -s")]
+    assert inits == ups == ["acme-platform-dev", "acme-platform-prod", "acme-sales-dev",
+                            "acme-sales-prod"]
+    assert "pulumi config set --secret --path 'dataplatform:warehouse.password'" in out
+    assert "warehouse.password" in out.split("Secret keys:")[1]
+
+
+def test_environment_decides_the_profile(tmp_path):
+    assert customer(tmp_path, "acme", "gcp", "sales", "staging,production") == 0
+    assert config(tmp_path, "acme-sales-staging")["profile"] == "dev"
+    assert config(tmp_path, "acme-sales-production")["profile"] == "prod"
+
+
+def test_apps_option(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "local", "sales", "dev", "--apps", "metabase") == 0
+    assert config(tmp_path, "acme-sales-dev")["apps"] == {"metabase": {"enabled": True}}
+    assert customer(tmp_path, "b", "local", "sales", "dev", "--apps", "superset") == 2
+    assert "unknown app(s) superset" in capsys.readouterr().err
+
+
+# --- refusals: exit 2, one clear message, nothing written
+
+def refused(tmp_path, capsys, code: int, *needles: str) -> None:
+    assert code == 2
+    err = capsys.readouterr().err
+    assert all(n in err for n in needles), err
+    assert "Traceback" not in err
+
+
+def test_refuses_to_overwrite_and_writes_nothing(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "local", "sales", "dev") == 0
+    capsys.readouterr()
+    before = {f: (tmp_path / f).read_text() for f in files(tmp_path)}
+    refused(tmp_path, capsys, customer(tmp_path, "acme", "local", "sales,hr", "dev"),
+            "refusing to overwrite", "Pulumi.acme-platform-dev.yaml", "nothing written")
+    assert {f: (tmp_path / f).read_text() for f in files(tmp_path)} == before
+
+
+def test_one_name_too_long_is_refused_before_anything_is_written(tmp_path, capsys):
+    name, domain, env = LONGEST
+    refused(tmp_path, capsys, customer(tmp_path, name, "aws", domain + "x", env),
+            "dataplatform:environment", f"longer than {BASE_MAX}")
+    refused(tmp_path, capsys, customer(tmp_path, name + "x", "aws", "d", "dev"),
+            "dataplatform:customer")
+    refused(tmp_path, capsys, customer(tmp_path, "acme", "aws", "Sales_1", "dev"),
+            "dataplatform:domain")
+    assert files(tmp_path) == []
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--cloud", "local", "--environments", "dev,prod"], "local runs the dev profile only"),
+    (["--cloud", "local", "--region", "eu-west-1", "--environments", "dev"], "--region"),
+    (["--cloud", "aws", "--environments", "dev"], "needs --region"),
+    (["--cloud", "aws", "--region", "eu-wst-1", "--environments", "dev"],
+     "did you mean 'eu-west-1'"),
+    (["--cloud", "gcp", "--region", "europe-west1", "--environments", "dev"],
+     "needs --gcp-project"),
+    (["--cloud", "local", "--environments", "dev,dev"], "dev listed more than once"),
+    (["--cloud", "local", "--environments", ","], "at least one"),
+    (["--cloud", "aws", "--region", "eu-west-1", "--environments", "prod",
+      "--public-access-cidrs", "0.0.0.0/0"], "dataplatform:cluster.publicAccessCidrs"),
+])
+def test_bad_input_is_refused(tmp_path, capsys, args, needle):
+    code = new(tmp_path, "customer", "acme", "--domains", "sales", *args)
+    refused(tmp_path, capsys, code, needle)
+    assert files(tmp_path) == []
+
+
+# --- new domain
+
+def test_new_domain_follows_its_platform(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "gcp", "sales", "prod") == 0
+    capsys.readouterr()
+    assert new(tmp_path, "domain", "risk-2", "--platform", "acme-platform-prod",
+               "--cost-center", "cc-77") == 0
+    out = capsys.readouterr().out
+    cfg = config(tmp_path, "acme-risk-2-prod")
+    plat = config(tmp_path, "acme-platform-prod")
+    for key in ("customer", "environment", "profile", "cloud", "region", "gcpProject"):
+        assert cfg[key] == plat[key], key
+    assert (cfg["platform"], cfg["costCenter"]) == ({"stack": "acme-platform-prod"}, "cc-77")
+    assert "pulumi up -s acme-risk-2-prod" in out and "pulumi stack init acme-risk-2-prod" in out
+    refused(tmp_path, capsys, new(tmp_path, "domain", "risk-2", "--platform",
+                                  "acme-platform-prod"), "refusing to overwrite")
+
+
+def test_new_domain_needs_a_platform_stack(tmp_path, capsys):
+    assert customer(tmp_path, "acme", "local", "sales", "dev") == 0
+    capsys.readouterr()
+    refused(tmp_path, capsys, new(tmp_path, "domain", "hr", "--platform", "acme-sales-dev"),
+            "not a platform stack")
+    refused(tmp_path, capsys, new(tmp_path, "domain", "hr", "--platform", "nope"),
+            "unknown stack 'nope'")
+    assert "Pulumi.acme-hr-dev.yaml" not in files(tmp_path)
