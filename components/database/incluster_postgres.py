@@ -26,6 +26,7 @@ APP = "postgres"
 UID = 999  # the `postgres` user of the official image
 PORT = 5432
 SUPERUSER_SECRET = "postgres-superuser"
+EXPORTER_PORT = 9187  # postgres_exporter sidecar, port `metrics` (the domain's PodMonitor)
 
 
 class PostgresSettings(Model):
@@ -36,6 +37,8 @@ class PostgresSettings(Model):
     storage_class: str | None = Field(None, description="StorageClass; unset for the default.")
     resources: Resources = Field(description="Server container resources.")
     job_resources: Resources = Field(description="Provisioning Job resources.")
+    exporter_image: str = Field(description="postgres_exporter sidecar image, pinned by tag.")
+    exporter_resources: Resources = Field(description="postgres_exporter sidecar resources.")
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class InClusterPostgres(pulumi.ComponentResource):
                             {"name": "data", "mountPath": "/var/lib/postgresql/data"},
                             {"name": "run", "mountPath": "/var/run/postgresql"},
                             {"name": "tmp", "mountPath": "/tmp"}],
-                    }],
+                    }, _exporter(settings)],
                     "volumes": [{"name": "run", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
                 }},
                 "volumeClaimTemplates": [{
@@ -146,3 +149,15 @@ class InClusterPostgres(pulumi.ComponentResource):
                                 {"name": "PGHOST", "value": APP},
                                 {"name": "PGUSER", "value": "postgres"}],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[statefulset]))
+
+
+def _exporter(settings: PostgresSettings) -> dict:
+    """postgres_exporter sidecar: server metrics over localhost, as the superuser."""
+    return {"name": "exporter", "image": settings.exporter_image,
+            "env": [{"name": "DATA_SOURCE_URI",
+                     "value": f"localhost:{PORT}/postgres?sslmode=disable"},
+                    {"name": "DATA_SOURCE_USER", "value": "postgres"},
+                    secret_env("DATA_SOURCE_PASS", SUPERUSER_SECRET, "password")],
+            "ports": [{"name": "metrics", "containerPort": EXPORTER_PORT}],
+            "resources": settings.exporter_resources.model_dump(),
+            "securityContext": container_security()}

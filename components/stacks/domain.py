@@ -7,14 +7,17 @@ import pulumi
 from components._labels import k8s_labels
 from components.apps import build_app, database_apps, enabled_apps
 from components.apps.context import AppContext
+from components.apps.extra import build_extra_apps
 from components.cloud_provider import cloud_provider
 from components.cluster import SharedCluster, SharedClusterArgs
 from components.helm_app import ArgoCDTarget
 from components.isolation import AppProjectArgs, DomainIsolation, DomainIsolationArgs
+from components.observability import DomainMonitoring, DomainMonitoringArgs
 from components.stacks._cluster_owner import build_owned_cluster
 from components.stacks._data_layer import build_database, build_identities, build_lake, check_args
 from dataplatform.charts import allowed_repos
 from dataplatform.config.model import StackConfig
+from dataplatform.config.observability import alerting_enabled
 
 
 class DomainStack(pulumi.ComponentResource):
@@ -55,7 +58,7 @@ class DomainStack(pulumi.ComponentResource):
         isolation = DomainIsolation(f"{name}-isolation", DomainIsolationArgs(
             domain_id=naming.base, namespaces=namespaces, settings=cfg.isolation,
             labels=labels,
-            app_project=AppProjectArgs(argocd_ns, allowed_repos())
+            app_project=AppProjectArgs(argocd_ns, allowed_repos(cfg.apps.allowed_repos))
             if cfg.delivery == "argocd" else None,
         ), opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
             depends_on=gitops_deps)))
@@ -83,6 +86,12 @@ class DomainStack(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
                 depends_on=list(deps))))
         self.apps = {app: build_app(app, f"{name}-{app}", ctx) for app in enabled}
+        self.apps.update(build_extra_apps(name, ctx, self.apps))  # apps.extra, after these
+        if alerting_enabled(cfg):  # scrape targets, alert rules and alert routing
+            stack_monitoring = [owned.monitoring] if cfg.owns_cluster and owned.monitoring else []
+            DomainMonitoring(f"{name}-domain-monitoring", DomainMonitoringArgs.from_context(
+                ctx, namespaces), opts=pulumi.ResourceOptions.merge(
+                    in_cluster, pulumi.ResourceOptions(depends_on=[isolation, *stack_monitoring])))
         self.namespace = pulumi.Output.from_input(main_ns)
         self.buckets = lake.buckets
         self.exports = {

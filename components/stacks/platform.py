@@ -10,7 +10,7 @@ from dataplatform.config.model import StackConfig
 
 
 class PlatformStack(pulumi.ComponentResource):
-    """The shared cluster, its GitOps engine and (later) observability."""
+    """The shared cluster, its GitOps engine and its monitoring stack."""
 
     cluster_name: pulumi.Output[str]
     argocd_namespace: pulumi.Output[str | None]
@@ -28,6 +28,9 @@ class PlatformStack(pulumi.ComponentResource):
             owned.argocd.namespace if owned.argocd else None)
         # What domain stacks read through their StackReference.
         self.exports = {**owned.handle.outputs(), "argocdNamespace": self.argocd_namespace,
+                        # None: no monitoring stack, so no CRDs for the domains' monitors.
+                        "monitoringNamespace": pulumi.Output.from_input(
+                            owned.monitoring.namespace if owned.monitoring else None),
                         "customer": pulumi.Output.from_input(cfg.customer),
                         "environment": pulumi.Output.from_input(cfg.environment)}
         self.register_outputs(self.exports)

@@ -162,8 +162,15 @@ class ClusterNetwork(Model):
 
 
 from dataplatform.config.aws import AwsClusterSettings  # noqa: E402
+from dataplatform.config.backup import BackupConfig, backup_rules  # noqa: E402
 from dataplatform.config.database import DatabaseConfig, database_rules  # noqa: E402
+from dataplatform.config.extra import ExtraApp, Patch, RepoUrl, extra_app_rules  # noqa: E402
 from dataplatform.config.gcp import GcpClusterSettings  # noqa: E402
+from dataplatform.config.observability import (  # noqa: E402
+    AlertingConfig,
+    MonitoringConfig,
+    observability_rules,
+)
 from dataplatform.config.storage import StorageConfig  # noqa: E402
 from dataplatform.config.warehouse import WarehouseConfig  # noqa: E402
 
@@ -262,6 +269,10 @@ class AppConfig(Model):
         default_factory=dict,
         description="Helm values deep-merged over charts-values/<app>/ (lists replace).",
     )
+    patches: list[Patch] = Field(
+        default_factory=list,
+        description="Changes to rendered objects that values cannot express (delivery: helm).",
+    )
 
 
 class ClusterAppConfig(AppConfig):
@@ -270,15 +281,32 @@ class ClusterAppConfig(AppConfig):
     enabled: bool = Field(True, description="Deploy the app.")
 
 
+from dataplatform.config.airflow import AirflowConfig  # noqa: E402 (needs AppConfig)
+from dataplatform.config.datahub import DataHubConfig  # noqa: E402 (needs AppConfig)
+from dataplatform.config.dbt import DbtConfig  # noqa: E402 (needs AppConfig)
+
+
 class Apps(Model):
     """The built-in apps. Any other key is an unknown app."""
 
     argocd: ClusterAppConfig = Field(default_factory=ClusterAppConfig)
     airbyte: AppConfig = Field(default_factory=AppConfig)
-    airflow: AppConfig = Field(default_factory=AppConfig)
-    dbt: AppConfig = Field(default_factory=AppConfig)
+    airflow: AirflowConfig = Field(default_factory=AirflowConfig)
+    dbt: DbtConfig = Field(default_factory=DbtConfig)
     metabase: AppConfig = Field(default_factory=AppConfig)
-    datahub: AppConfig = Field(default_factory=AppConfig)
+    datahub: DataHubConfig = Field(default_factory=DataHubConfig)
+    extra: list[ExtraApp] = Field(
+        default_factory=list, description="Other charts deployed as domain apps.")
+    allowed_repos: list[RepoUrl] = Field(
+        default_factory=list,
+        description="Chart repositories extra apps may use besides charts.lock.yaml's; "
+                    "the domain's AppProject lists them.")
+
+    @classmethod
+    def built_in(cls) -> list[str]:
+        """Keys of the built-in apps (the sections that are not lists)."""
+        return [n for n, f in cls.model_fields.items()
+                if isinstance(f.annotation, type) and issubclass(f.annotation, AppConfig)]
 
 
 class StackConfig(Model):
@@ -315,6 +343,9 @@ class StackConfig(Model):
     warehouse: WarehouseConfig | None = Field(
         None, description="The domain's warehouse (dbt target, DataHub source); default: "
                           "the domain's metadata Postgres.")
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
 
     @model_validator(mode="after")
     def _rules(self) -> StackConfig:
@@ -358,6 +389,12 @@ class StackConfig(Model):
                                      "(the platform stack)"))
         p += self.storage.rule_violations(self.profile, self.cloud, self.region)
         p += database_rules(self)
+        if self.warehouse and self.warehouse.type == "bigquery" and self.cloud != "gcp":
+            p.append(("warehouse.type", "a bigquery warehouse is reached through GKE workload "
+                                        "identity: it needs cloud 'gcp'"))
+        p += extra_app_rules(self)
+        p += observability_rules(self)
+        p += backup_rules(self)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
                                      f"is longer than {BASE_MAX} characters"))

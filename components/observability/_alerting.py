@@ -1,0 +1,115 @@
+"""Receivers from the stack config, as Alertmanager sees them; secrets only by reference.
+
+Two forms of the same receiver:
+- the platform team's, in the Alertmanager's own configuration (`alertmanager.config` of the
+  chart): secrets are files (`api_url_file`, `auth_password_file`) mounted from a Secret
+  listed in `alertmanager.alertmanagerSpec.secrets` (at /etc/alertmanager/secrets/<name>/);
+- a domain's, in an AlertmanagerConfig (monitoring.coreos.com/v1alpha1) in the domain's
+  namespace: secrets are Secret key references the operator resolves.
+The secret values come from the stack's config secrets (`config_secret`), into a Kubernetes
+Secret created by the caller; Helm values and the AlertmanagerConfig only name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from dataplatform.config.observability import Receiver
+from dataplatform.config.secrets import config_secret
+
+SECRETS_MOUNT = "/etc/alertmanager/secrets"
+SLACK_TITLE = ('[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'
+               '{{ with .CommonLabels.domain }} ({{ . }}){{ end }}')
+SLACK_TEXT = ('{{ range .Alerts }}*{{ .Labels.severity }}* {{ .Annotations.summary }}\n'
+              '{{ .Annotations.runbook_url }}\n{{ end }}')
+
+
+def secret_key(receiver: Receiver, index: int | None = None) -> str | None:
+    """Key of the receiver's secret in the receivers' Secret (None: it has none)."""
+    if receiver.slack:
+        key = "slack-webhook-url"
+    elif receiver.email and receiver.email.password:
+        key = "smtp-password"
+    else:
+        return None
+    return key if index is None else f"{key}-{index}"
+
+
+def _config_path(receiver: Receiver, prefix: str) -> str:
+    return f"{prefix}.slack.webhookUrl" if receiver.slack else f"{prefix}.email.password"
+
+
+def secret_data(receivers: Sequence[tuple[Receiver, str, int | None]]
+                ) -> dict[str, pulumi.Output[str]]:
+    """Secret keys -> decrypted config secrets, for (receiver, config path, index) triples."""
+    return {key: config_secret(_config_path(r, prefix))
+            for r, prefix, index in receivers if (key := secret_key(r, index))}
+
+
+def alertmanager_receiver(name: str, receiver: Receiver | None, secret: str | None
+                          ) -> dict[str, Any]:
+    """A receiver of the Alertmanager configuration (snake_case, secrets as files)."""
+    out: dict[str, Any] = {"name": name}
+    if receiver is None:
+        return out  # no integration: the alerts stay visible in Alertmanager and Grafana
+    key = secret_key(receiver)
+    path = f"{SECRETS_MOUNT}/{secret}/{key}" if key else None
+    if receiver.slack:
+        slack = {"api_url_file": path, "send_resolved": True, "title": SLACK_TITLE,
+                 "text": SLACK_TEXT}
+        if receiver.slack.channel:
+            slack["channel"] = receiver.slack.channel
+        out["slack_configs"] = [slack]
+    else:
+        e = receiver.email
+        email = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
+                 "require_tls": e.require_tls, "send_resolved": True}
+        if e.username:
+            email.update(auth_username=e.username, auth_password_file=path)
+        out["email_configs"] = [email]
+    return out
+
+
+def alertmanager_config_spec(domain: str, receivers: Sequence[Receiver], secret: str
+                             ) -> dict[str, Any]:
+    """Spec of a domain's AlertmanagerConfig: its alerts to all its receivers.
+
+    One Alertmanager receiver holds every integration of the domain, so each alert is sent
+    once to each channel. The route matches `domain` and `notify=domain`; the operator puts
+    it before the platform's routes with continue: true, and the platform's tree then drops
+    `notify=domain` alerts (charts-values/kube-prometheus-stack/values.yaml).
+    """
+    slack, email = [], []
+    for i, r in enumerate(receivers):
+        ref = {"name": secret, "key": secret_key(r, i)}
+        if r.slack:
+            cfg = {"apiURL": ref, "sendResolved": True, "title": SLACK_TITLE,
+                   "text": SLACK_TEXT}
+            if r.slack.channel:
+                cfg["channel"] = r.slack.channel
+            slack.append(cfg)
+        else:
+            e = r.email
+            cfg = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
+                   "requireTLS": e.require_tls, "sendResolved": True}
+            if e.username:
+                cfg.update(authUsername=e.username, authPassword=ref)
+            email.append(cfg)
+    receiver: dict[str, Any] = {"name": domain}
+    if slack:
+        receiver["slackConfigs"] = slack
+    if email:
+        receiver["emailConfigs"] = email
+    return {
+        "route": {
+            "receiver": domain,
+            "matchers": [{"name": "domain", "value": domain, "matchType": "="},
+                         {"name": "notify", "value": "domain", "matchType": "="}],
+            "groupBy": ["alertname", "namespace"],
+            "groupWait": "30s", "groupInterval": "5m", "repeatInterval": "4h",
+        },
+        "receivers": [receiver],
+    }
