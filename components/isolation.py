@@ -19,7 +19,9 @@ from dataplatform.config.model import IsolationConfig
 
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 # A domain team may not change its own fence through Argo CD.
-FENCE_KINDS = ["ResourceQuota", "LimitRange", "NetworkPolicy"]
+# Kinds a domain's Argo CD project may not manage: its own fence, and the monitoring objects
+# that could read or re-route other domains' alerts.
+FENCE_KINDS = ["ResourceQuota", "LimitRange", "NetworkPolicy", "AlertmanagerConfig"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class DomainIsolationArgs:
     """Labels for every object."""
     app_project: AppProjectArgs | None = None
     """Create the AppProject (Argo CD delivery)."""
+    private_ports: Sequence[int] = ()
+    """TCP ports pods may reach on private addresses: managed databases and warehouses
+    live in the VPC, which `allow-external-egress` leaves out."""
 
 
 class DomainIsolation(pulumi.ComponentResource):
@@ -146,6 +151,13 @@ class DomainIsolation(pulumi.ComponentResource):
                                           {"ipBlock": {"cidr": c, "except": [
                                               r for r in PRIVATE_RANGES if _contains(c, r)]}}
                                           for c in s.egress_cidrs]}]},
+            **({"allow-private-services": {"podSelector": {}, "policyTypes": ["Egress"],
+                                           "egress": [{
+                                               "to": [{"ipBlock": {"cidr": r}}
+                                                      for r in PRIVATE_RANGES],
+                                               "ports": [{"protocol": "TCP", "port": p}
+                                                         for p in sorted(args.private_ports)],
+                                           }]}} if args.private_ports else {}),
             "allow-monitoring-scrape": {"podSelector": {}, "policyTypes": ["Ingress"],
                                         "ingress": [{"from": [{"namespaceSelector": {
                                             "matchLabels": {by_name: s.monitoring_namespace}}}]}]},

@@ -45,6 +45,11 @@ TEMPLATE_ONLY_KEYS: dict[str, tuple[str, ...]] = {
         "existingSecret", "existingSecretUsernameKey", "existingSecretPasswordKey",
         "existingSecretHostKey", "existingSecretPortKey", "existingSecretDatabaseNameKey",
         "existingSecretEncryptionKeyKey", "existingSecretConnectionURIKey"))),
+    # Read by the 1.1.0 templates, shown only in its README / commented defaults.
+    "datahub": ("datahub-frontend.existingGmsSecret", "global.kafka.replicationFactor",
+                "global.kafka.partitions", "global.elasticsearch.auth"),
+    # The opensearch subchart's defaults list only `requests`; its template renders the map.
+    "datahub-prerequisites": ("opensearch.resources.limits",),
 }
 
 # `resources` keys that size pods the app itself launches at run time (Airbyte's sync and

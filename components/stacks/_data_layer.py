@@ -53,6 +53,17 @@ def check_args(cfg: StackConfig) -> None:
         GcsLakeArgs.from_config(cfg)
 
 
+def private_service_ports(cfg: StackConfig) -> list[int]:
+    """Ports of the VPC-private services the domain's pods reach: a managed Postgres, and
+    a warehouse addressed by host (Snowflake and BigQuery are public endpoints)."""
+    ports = set()
+    if database_mode(cfg) != "in-cluster":
+        ports.add(5432)
+    if cfg.warehouse is not None and cfg.warehouse.effective_port:
+        ports.add(cfg.warehouse.effective_port)
+    return sorted(ports)
+
+
 def build_lake(name: str, cfg: StackConfig, namespace: str, labels: Mapping[str, str],
                opts: pulumi.ResourceOptions, cloud_opts: pulumi.ResourceOptions) -> Lake:
     """MinIO in the cluster on local; S3 or GCS buckets in the cloud."""

@@ -14,7 +14,13 @@ from components.helm_app import ArgoCDTarget
 from components.isolation import AppProjectArgs, DomainIsolation, DomainIsolationArgs
 from components.observability import DomainMonitoring, DomainMonitoringArgs
 from components.stacks._cluster_owner import build_owned_cluster
-from components.stacks._data_layer import build_database, build_identities, build_lake, check_args
+from components.stacks._data_layer import (
+    build_database,
+    build_identities,
+    build_lake,
+    check_args,
+    private_service_ports,
+)
 from dataplatform.charts import allowed_repos
 from dataplatform.config.model import StackConfig
 from dataplatform.config.observability import alerting_enabled
@@ -60,6 +66,7 @@ class DomainStack(pulumi.ComponentResource):
             labels=labels,
             app_project=AppProjectArgs(argocd_ns, allowed_repos(cfg.apps.allowed_repos))
             if cfg.delivery == "argocd" else None,
+            private_ports=private_service_ports(cfg),
         ), opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
             depends_on=gitops_deps)))
         after_fence = pulumi.ResourceOptions.merge(

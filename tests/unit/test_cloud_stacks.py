@@ -45,6 +45,19 @@ def test_prod_domain_uses_managed_postgres_in_the_platform_network(shipped_plan)
     assert inst.inputs["deletionProtection"] is True and inst.inputs["multiAz"] is True
 
 
+def test_pods_may_reach_a_managed_database_in_the_vpc(shipped_plan):
+    """External egress leaves out private ranges; a managed Postgres lives in one."""
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in shipped_plan(
+        "aws-finance").by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    rule = policies["allow-private-services"]["egress"][0]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
+    assert {b["ipBlock"]["cidr"] for b in rule["to"]} == {
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
+    local = {r.inputs["metadata"]["name"] for r in shipped_plan("local").by_type(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert "allow-private-services" not in local  # in-cluster Postgres: same-domain traffic
+
+
 @pytest.mark.parametrize("stack,cloud", [("aws-finance", "aws"), ("gcp-marketing", "gcp")])
 def test_common_tags_are_provider_defaults(shipped_plan, stack, cloud):
     plan = shipped_plan(stack)

@@ -105,7 +105,7 @@ def test_app_project_is_restricted(plan):
     assert "*" not in spec["sourceRepos"]
     assert spec["clusterResourceWhitelist"] == []
     assert {b["kind"] for b in spec["namespaceResourceBlacklist"]} == {
-        "ResourceQuota", "LimitRange", "NetworkPolicy"}
+        "ResourceQuota", "LimitRange", "NetworkPolicy", "AlertmanagerConfig"}
 
 
 def test_minio_store_and_bucket_job(plan):
