@@ -55,7 +55,8 @@ def app_credentials(name: str, db: str, *, host: pulumi.Input[str], port: int,
                               port=pulumi.Output.from_input(port),
                               database=pulumi.Output.from_input(db),
                               user=pulumi.Output.from_input(db),
-                              secret_name=pulumi.Output.from_input(credentials_secret(db)))
+                              secret_name=pulumi.Output.from_input(credentials_secret(db)),
+                              password=pulumi.Output.secret(password))
     return secret, conn
 
 

@@ -11,8 +11,9 @@ import pulumi
 class DatabaseConnection:
     """Where an app's database is, and the Secret holding its credentials.
 
-    The password itself never appears here: apps reference `secret_name`
-    (keys host, port, database, username, password), `existingSecret`-style.
+    Apps reference `secret_name` (keys host, port, database, username, password),
+    `existingSecret`-style. `password` exists only for charts that take nothing but a
+    connection URI (Airflow): it may only ever go into a Secret's string_data.
     """
 
     host: pulumi.Output[str]
@@ -20,6 +21,8 @@ class DatabaseConnection:
     database: pulumi.Output[str]
     user: pulumi.Output[str]
     secret_name: pulumi.Output[str]
+    password: pulumi.Output[str] | None = None
+    """The app's password, a secret Output (None: not handed out)."""
 
     def as_dict(self) -> dict[str, pulumi.Output]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "password"}

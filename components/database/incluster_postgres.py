@@ -85,7 +85,8 @@ class InClusterPostgres(pulumi.ComponentResource):
                                       database=pulumi.Output.from_input(db),
                                       user=pulumi.Output.from_input(db),
                                       secret_name=pulumi.Output.from_input(
-                                          f"{db}-db-credentials"))
+                                          f"{db}-db-credentials"),
+                                      password=pulumi.Output.secret(password.result))
             secrets.append(k8s.core.v1.Secret(
                 f"{name}-{db}-credentials",
                 metadata={"name": f"{db}-db-credentials", **meta},

@@ -281,7 +281,7 @@ class ClusterAppConfig(AppConfig):
     enabled: bool = Field(True, description="Deploy the app.")
 
 
-from dataplatform.config.airflow import AirflowConfig  # noqa: E402 (needs AppConfig)
+from dataplatform.config.airflow import AirflowConfig, airflow_rules  # noqa: E402
 from dataplatform.config.datahub import DataHubConfig  # noqa: E402 (needs AppConfig)
 from dataplatform.config.dbt import DbtConfig  # noqa: E402 (needs AppConfig)
 
@@ -394,6 +394,7 @@ class StackConfig(Model):
                                         "identity: it needs cloud 'gcp'"))
         p += extra_app_rules(self)
         p += observability_rules(self)
+        p += airflow_rules(self)
         p += backup_rules(self)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "

@@ -111,7 +111,7 @@ def test_a_domain_stack_affects_only_itself(repo):
 
 
 def test_app_values_affect_the_stacks_enabling_the_app(repo):
-    assert repo.touch("charts-values/metabase/values.yaml") == ["local-metabase"]
+    assert repo.touch("charts-values/metabase/values.yaml") == ["local", "local-metabase"]
 
 
 def test_argocd_values_affect_cluster_owners_with_argocd(repo):
@@ -181,7 +181,8 @@ def test_a_renamed_stack_is_one_removed_and_one_new(repo):
 def test_an_invalid_stack_is_kept_wherever_it_might_belong(repo):
     repo.stack("broken", {**repo.config("local"), "kind": "platfrom"})
     repo.into_base()
-    assert repo.touch("charts-values/metabase/values.yaml") == ["broken", "local-metabase"]
+    assert repo.touch("charts-values/metabase/values.yaml") == [
+        "broken", "local", "local-metabase"]
     entry = affected_stacks(repo.path, "main").as_json()["matrix"]["include"][0]
     assert entry == {"stack": "broken", "kind": "platfrom", "cloud": "local",
                      "profile": "dev", "region": ""}

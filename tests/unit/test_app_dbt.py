@@ -382,8 +382,8 @@ def test_bigquery_needs_gcp(tmp_path):
 
 # --- lifecycle ----------------------------------------------------------------------------
 
-def test_disabling_dbt_removes_all_its_resources(local, shipped_plan):
-    off = shipped_plan("local")
+def test_disabling_dbt_removes_all_its_resources(local, plan_of):
+    off = plan_of("local-no-apps", {k: v for k, v in shipped("local").items() if k != "apps"})
     names_on = {(r.type, r.name) for r in local.resources}
     names_off = {(r.type, r.name) for r in off.resources}
     added = names_on - names_off

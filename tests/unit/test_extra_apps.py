@@ -136,7 +136,7 @@ def test_allowed_repos_extend_the_lock():
 
 @pytest.fixture(scope="module")
 def argocd_plan(tmp_path_factory):
-    from conftest import StackDir
+    from stackdir import StackDir
 
     stacks = StackDir(tmp_path_factory.mktemp("stacks"))
     cfg = with_apps(stacks, {"extra": [

@@ -47,7 +47,7 @@ def walk(value: Any) -> list[Any]:
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory):
     """The local stack with domain receivers and a platform receiver."""
-    from conftest import StackDir
+    from stackdir import StackDir
 
     stacks = StackDir(tmp_path_factory.mktemp("stacks"))
     stacks.write("obs-routing", {**stacks.shipped("local"), **RECEIVERS})

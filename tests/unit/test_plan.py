@@ -58,7 +58,7 @@ def test_text_plan_is_a_tree_with_outputs(capsys):
     assert out.startswith("Plan of stack 'local' (project dataplatform): ")
     assert "└─ acme-marketing-dev  (dataplatform:stack:DomainStack)" in out
     assert "   ├─ acme-marketing-dev-argocd  (dataplatform:gitops:ArgoCD)" in out
-    assert "Outputs:\n  apps: []" in out
+    assert 'Outputs:\n  apps: ["airbyte", "airflow", "datahub", "dbt", "metabase"]' in out
     assert "Policy findings: none" in out
 
 

@@ -85,6 +85,11 @@ class Recorder(MockMonitor):
         return found
 
 
+DBT = {"projects": [{"name": "shop", "gitUrl": "https://git.example.com/acme/shop.git",
+                     "jobs": [{"name": "daily", "schedule": "0 5 * * *",
+                               "command": "dbt build"}]}]}
+
+
 def cfg_for(cloud: str, apps=ALL_APPS) -> StackConfig:
     extra = ({"region": "eu-west-1"} if cloud == "aws"
              else {"region": "europe-west1", "gcpProject": PROJECT})
@@ -92,7 +97,7 @@ def cfg_for(cloud: str, apps=ALL_APPS) -> StackConfig:
         "customer": "acme", "domain": "marketing", "environment": "dev", "profile": "dev",
         "cloud": cloud, "kind": "domain", "cluster": {"mode": "dedicated"},
         "owner": "marketing-data", "costCenter": "cc-4711", **extra,
-        "apps": {a: {"enabled": True} for a in apps}})
+        "apps": {a: {"enabled": True, **(DBT if a == "dbt" else {})} for a in apps}})
 
 
 def plan(cfg: StackConfig, kms: str | None = None) -> Recorder:
