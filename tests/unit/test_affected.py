@@ -111,7 +111,12 @@ def test_a_domain_stack_affects_only_itself(repo):
 
 
 def test_app_values_affect_the_stacks_enabling_the_app(repo):
-    assert repo.touch("charts-values/metabase/values.yaml") == ["local", "local-metabase"]
+    assert repo.touch("charts-values/metabase/values.yaml") == [
+        "aws-finance", "gcp-marketing", "local", "local-metabase"]
+    # Argo CD runs in the cluster owners; a changed platform re-previews its domains.
+    assert repo.touch("charts-values/argo-cd/values.yaml") == [
+        "aws-platform", "gcp-platform", "aws-finance", "gcp-marketing", "local",
+        "local-metabase"]
 
 
 def test_argocd_values_affect_cluster_owners_with_argocd(repo):
@@ -182,8 +187,9 @@ def test_an_invalid_stack_is_kept_wherever_it_might_belong(repo):
     repo.stack("broken", {**repo.config("local"), "kind": "platfrom"})
     repo.into_base()
     assert repo.touch("charts-values/metabase/values.yaml") == [
-        "broken", "local", "local-metabase"]
-    entry = affected_stacks(repo.path, "main").as_json()["matrix"]["include"][0]
+        "aws-finance", "broken", "gcp-marketing", "local", "local-metabase"]
+    (entry,) = [e for e in affected_stacks(repo.path, "main").as_json()["matrix"]["include"]
+                if e["stack"] == "broken"]
     assert entry == {"stack": "broken", "kind": "platfrom", "cloud": "local",
                      "profile": "dev", "region": ""}
 

@@ -72,3 +72,43 @@ def test_report_prints_the_dev_domain_against_its_budget(capsys):
     fp.report("dev", shared_charts_dir())
     out = capsys.readouterr().out
     assert "dev domain" in out and "4000m" in out and "12.00Gi" in out
+
+
+# --- the shipped domains' quotas admit their apps -------------------------------------------
+
+def domain_apps(stack: str) -> tuple[object, list[str]]:
+    """The stack config and the values folders of what runs in its main namespace."""
+    from components.apps import enabled_apps
+    from dataplatform.config.database import database_mode
+    from dataplatform.config.loader import load_stack_config
+
+    cfg = load_stack_config(stack)
+    apps = enabled_apps(cfg)
+    if "datahub" in apps:
+        apps += ["datahub-prerequisites", "datahub-lineage"]
+    if cfg.cloud == "local":
+        apps.append("minio")
+    if database_mode(cfg) == "in-cluster":
+        apps.append("postgres")
+    return cfg, apps
+
+
+@pytest.mark.parametrize("stack", ["local", "aws-finance", "gcp-marketing"])
+def test_the_domain_quota_admits_its_apps(stack):
+    """A quota below the apps' requests or limits leaves pods unscheduled without a word."""
+    shared = shared_charts_dir()
+    if shared is None:
+        pytest.skip("../shared/charts is absent: no chart defaults to size the apps from")
+    cfg, apps = domain_apps(stack)
+    totals = [sum(fp.footprint(a, cfg.profile, shared).totals[i] for a in apps)
+              for i in range(len(fp.FIELDS))]
+    q = cfg.isolation.quota
+    wanted = {".".join(f): t for f, t in zip(fp.FIELDS, totals, strict=True)}
+    assert set(wanted) == {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
+    quota = {"requests.cpu": q.requests_cpu, "requests.memory": q.requests_memory,
+             "limits.cpu": q.limits_cpu, "limits.memory": q.limits_memory}
+    from dataplatform.chartcheck import parse_quantity
+
+    over = {k: (wanted[k], v) for k, v in quota.items()
+            if wanted[k] > parse_quantity(v)}
+    assert not over, f"{stack}: apps need more than the quota allows: {over}"
