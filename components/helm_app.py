@@ -108,11 +108,13 @@ class HelmApp(pulumi.ComponentResource):
         chart = args.chart or chart_pin(args.app)
         release = args.release_name or args.app
         values = layered_values(args.app, args.profile, args.overrides, args.computed)
-        child = pulumi.ResourceOptions(parent=self)
+        # A component's dependencies do not hold back its children: pass them on, so the
+        # release waits for what the app needs (its database, Secrets, identity).
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         if args.delivery == "argocd":
             self._application(name, args, chart, release, values, child)
         elif args.patches:
-            self._patched_chart(name, args, chart, release, values)
+            self._patched_chart(name, args, chart, release, values, child)
         else:
             k8s.helm.v3.Release(
                 f"{name}-release",
@@ -142,7 +144,8 @@ class HelmApp(pulumi.ComponentResource):
         })
 
     def _patched_chart(self, name: str, args: HelmAppArgs, chart: ChartPin, release: str,
-                       values: pulumi.Output[dict[str, Any]]) -> None:
+                       values: pulumi.Output[dict[str, Any]],
+                       opts: pulumi.ResourceOptions) -> None:
         transform = PatchTransform(release, args.patches, str(args.namespace))
         rendered = k8s.helm.v4.Chart(
             f"{name}-chart",
@@ -154,7 +157,8 @@ class HelmApp(pulumi.ComponentResource):
                 namespace=args.namespace,
                 values=values,
             ),
-            opts=pulumi.ResourceOptions(parent=self, transforms=[transform]),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                transforms=[transform])),
         )
         # `resources` resolves once every object was rendered and passed the transform.
         rendered.resources.apply(transform.check)

@@ -69,3 +69,15 @@ def test_default_chart_is_the_lock_entry_of_the_app():
 def test_argocd_delivery_without_target_fails_before_any_child():
     with pytest.raises(ValueError, match="needs an ArgoCDTarget"):
         plan_app(delivery="argocd")
+
+
+def test_a_release_waits_for_what_its_app_component_waits_for(stacks):
+    """Pulumi does not pass a component's dependencies on to its children: HelmApp must."""
+    cfg = stacks.shipped("local")
+    stacks.write("helm", {**cfg, "delivery": "helm"})
+    plan = stacks.plan("helm")
+    release = plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-release")
+    waits_for = {urn.split("::")[-1] for urn in release.depends_on}
+    assert {"acme-marketing-dev-postgres-metabase-credentials",
+            "acme-marketing-dev-postgres-provision",
+            "acme-marketing-dev-isolation-main-quota"} <= waits_for
