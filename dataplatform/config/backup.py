@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
+from dataplatform.config._checks import matching
 from dataplatform.config.model import Model
 
 CRON = re.compile(r"(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|"
@@ -24,20 +25,11 @@ GO_DURATION = re.compile(r"(\d+(\.\d+)?(h|m|s|ms))+")
 K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
-def _check(pattern: re.Pattern[str], what: str):
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"'{value}' is not {what}")
-        return value
-
-    return AfterValidator(check)
-
-
-Cron = Annotated[str, _check(CRON, "a cron expression (5 fields, e.g. '0 2 * * *', or "
-                                   "@daily / @every 6h)")]
-GoDuration = Annotated[str, _check(GO_DURATION, "a duration such as 720h or 168h30m")]
-K8sName = Annotated[str, _check(K8S_NAME, "a Kubernetes name (lowercase letters, digits "
-                                          "and '-', at most 63)")]
+Cron = Annotated[str, matching(CRON, "a cron expression (5 fields, e.g. '0 2 * * *', or "
+                                     "@daily / @every 6h)")]
+GoDuration = Annotated[str, matching(GO_DURATION, "a duration such as 720h or 168h30m")]
+K8sName = Annotated[str, matching(K8S_NAME, "a Kubernetes name (lowercase letters, digits "
+                                            "and '-', at most 63)")]
 
 
 class VeleroConfig(Model):

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from dataplatform.config._checks import matching
 from dataplatform.config.dbt import cron_problem
 from dataplatform.config.model import AppConfig, Model, RuleViolations
 from dataplatform.config.secrets import SecretValue
@@ -44,21 +45,11 @@ def _bootstrap(value: str) -> str:
     return value
 
 
-def _host(value: str) -> str:
-    if not HOST.fullmatch(value):
-        raise ValueError(f"'{value}' is not a host name (no scheme, path or port: give the "
-                         "port in `port`)")
-    return value
-
-
-def _username(value: str) -> str:
-    if not USERNAME.fullmatch(value):
-        raise ValueError(f"'{value}' is not a user name (1-128 characters, no spaces or ':')")
-    return value
-
-
 Cron = Annotated[str, AfterValidator(_cron)]
-Username = Annotated[str, AfterValidator(_username)]
+Host = Annotated[str, matching(HOST, "a host name (no scheme, path or port: give the port in "
+                                     "`port`)")]
+Username = Annotated[str, matching(USERNAME, "a user name (1-128 characters, no spaces or "
+                                             "':')")]
 
 
 def _only_when(model: Model, mode: str, keys: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -99,7 +90,7 @@ class SearchSettings(Model):
 
     mode: Mode = Field("in-cluster", description="'in-cluster': OpenSearch from the "
                        "datahub-prerequisites chart; 'managed': host below.")
-    host: Annotated[str, AfterValidator(_host)] | None = Field(
+    host: Host | None = Field(
         None, description="managed: endpoint host name (e.g. an OpenSearch Service VPC "
                           "endpoint), without scheme or port.")
     port: int = Field(443, ge=1, le=65535, description="managed: endpoint port.")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from dataplatform.config._checks import matching
 from dataplatform.config.model import AppConfig, Model, RuleViolations
 from dataplatform.config.secrets import SecretValue
 from dataplatform.naming import is_dns_label
@@ -117,15 +118,6 @@ def _sub_path(value: str) -> str:
     return "/".join(parts)
 
 
-def _pattern(regex: re.Pattern, what: str):
-    def check(value: str) -> str:
-        if not regex.fullmatch(value):
-            raise ValueError(f"'{value}' is not a valid {what}")
-        return value
-
-    return AfterValidator(check)
-
-
 Name = Annotated[str, AfterValidator(_dns_name)]
 
 
@@ -149,14 +141,14 @@ class DbtProject(Model):
     name: Name = Field(description="Project name (DNS label), unique in the domain.")
     git_url: str = Field(description="Repository URL: https://… (public) or an ssh URL "
                                      "(git@host:org/repo.git) with gitSshKey.")
-    revision: Annotated[str, _pattern(REVISION, "Git branch, tag or commit")] = Field(
+    revision: Annotated[str, matching(REVISION, "a valid Git branch, tag or commit")] = Field(
         "main", description="Branch, tag or commit to run.")
     sub_path: Annotated[str, AfterValidator(_sub_path)] = Field(
         "", description="Folder of dbt_project.yml in the repository; '' for its root.")
     image: Annotated[str, AfterValidator(pinned_image)] | None = Field(
         None, description="dbt image, pinned; default: the warehouse type's adapter image "
                           "of charts-values/dbt.")
-    target: Annotated[str, _pattern(TARGET, "dbt target name")] | None = Field(
+    target: Annotated[str, matching(TARGET, "a valid dbt target name")] | None = Field(
         None, description="dbt target (`target.name` in models); default: the stack's "
                           "profile (dev or prod).")
     jobs: list[DbtJob] = Field(description="Scheduled commands (at least one).")

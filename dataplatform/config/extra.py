@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from dataplatform.charts import chart_pins
+from dataplatform.config._checks import matching
 from dataplatform.config.model import Model, RuleViolations, _dns_label
 
 if TYPE_CHECKING:
@@ -32,37 +33,23 @@ OWN_COMPONENTS = ("minio", "postgres", "extra")
 NOT_CHARTS = ("dbt",)
 
 
-def _version(value: str) -> str:
-    if not EXACT_VERSION.fullmatch(value):
-        raise ValueError(f"'{value}' is not an exact chart version: pin one such as 1.2.3 "
-                         "(ranges like ^1.2, ~1, >=1.0, 1.x, '*' and 'latest' are refused)")
-    return value
-
-
-def _pattern(regex: re.Pattern[str], what: str):
-    def check(value: str) -> str:
-        if not regex.fullmatch(value):
-            raise ValueError(f"'{value}' is not {what}")
-        return value
-
-    return AfterValidator(check)
-
-
 def normalize_repo(url: str) -> str:
     return url.strip().rstrip("/").lower()
 
 
-ChartVersion = Annotated[str, AfterValidator(_version)]
-RepoUrl = Annotated[str, _pattern(REPO_URL, "an https:// Helm repository URL")]
+ChartVersion = Annotated[str, matching(
+    EXACT_VERSION, "an exact chart version: pin one such as 1.2.3 (ranges like ^1.2, ~1, "
+                   ">=1.0, 1.x, '*' and 'latest' are refused)")]
+RepoUrl = Annotated[str, matching(REPO_URL, "an https:// Helm repository URL")]
 AppName = Annotated[str, _dns_label(30)]
 
 
 class PatchTarget(Model):
     """The one rendered object a patch changes."""
 
-    kind: Annotated[str, _pattern(KIND, "a Kubernetes kind such as Deployment")] = Field(
+    kind: Annotated[str, matching(KIND, "a Kubernetes kind such as Deployment")] = Field(
         description="Object kind, e.g. Deployment, StatefulSet, Service.")
-    name: Annotated[str, _pattern(OBJECT_NAME, "a Kubernetes object name")] = Field(
+    name: Annotated[str, matching(OBJECT_NAME, "a Kubernetes object name")] = Field(
         description="metadata.name of the rendered object.")
     namespace: str | None = Field(
         None, description="metadata.namespace (full name); default: any namespace.")
@@ -138,7 +125,7 @@ class ExtraApp(Model):
 
     name: AppName = Field(description="App name: Helm release name, charts-values/<name>/.")
     repo: RepoUrl = Field(description="Chart repository (allow-listed, https).")
-    chart: Annotated[str, _pattern(CHART_NAME, "a chart name")] = Field(
+    chart: Annotated[str, matching(CHART_NAME, "a chart name")] = Field(
         description="Chart name in the repository.")
     version: ChartVersion = Field(description="Exact chart version (no ranges, no latest).")
     namespace: str | None = Field(

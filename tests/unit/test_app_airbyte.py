@@ -8,55 +8,28 @@ The merged values are what Argo CD receives (`valuesObject` of the Application).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from app_plans import STACKS, AppPlans, removed, requested
 from golden_files import assert_golden
-from test_secrets import leaks, planted_plan
+from test_secrets import leaks
 
 from components._values import deep_merge, static_values
 from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
-    shared_charts_dir,
     unknown_keys,
 )
 from dataplatform.plan.engine import SECRET, Plan
 
 pytestmark = pytest.mark.unit
 
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 SA_TYPE = "kubernetes:core/v1:ServiceAccount"
-STACKS = {"local": "acme-marketing-dev", "gcp-marketing": "acme-marketing-dev",
-          "aws-finance": "acme-finance-prod"}
 SERVER_LABELS = {"app.kubernetes.io/name": "server", "app.kubernetes.io/instance": "airbyte"}
-_PLANS: dict[str, Plan] = {}
-
-
-def plan_with(stacks, stack: str, airbyte: dict[str, Any] | None = None, **extra) -> Plan:
-    """Plan of shipped `stack` with `apps.airbyte` set (cached per configuration)."""
-    apps = {"airbyte": {"enabled": True} if airbyte is None else airbyte}
-    key = json.dumps([stack, apps, extra], sort_keys=True)
-    if key not in _PLANS:
-        name = f"{stack}-ab{len(_PLANS)}"
-        stacks.write(name, {**stacks.shipped(stack), "apps": apps, **extra})
-        _PLANS[key] = stacks.plan(name)
-    return _PLANS[key]
-
-
-def values_of(plan: Plan, stack: str) -> dict[str, Any]:
-    app = plan.get(APPLICATION, f"{STACKS[stack]}-airbyte-application")
-    return app.inputs["spec"]["source"]["helm"]["valuesObject"]
-
-
-def chart_dir() -> Path:
-    shared = shared_charts_dir()
-    if shared is None or not (shared / "defaults" / "airbyte").is_dir():
-        pytest.skip("../shared/charts/defaults/airbyte is absent from this checkout")
-    return shared / "defaults" / "airbyte"
+AIRBYTE = AppPlans("airbyte", tag="ab")
+plan_with, values_of, chart_dir = AIRBYTE.plan, AIRBYTE.values, AIRBYTE.chart_dir
 
 
 def service_account(plan: Plan, name: str) -> dict[str, Any] | None:
@@ -237,17 +210,13 @@ def test_components_off_by_default_are_sized_too(profile):
 
 
 def test_dev_fits_its_share_of_the_domain_budget():
-    comps = list(iter_components(merged("dev"), chart_dir()))
-    cpu = sum(parse_quantity(c.resources["requests"]["cpu"]) * c.replicas for c in comps)
-    mem = sum(parse_quantity(c.resources["requests"]["memory"]) * c.replicas for c in comps)
+    cpu, mem = requested(merged("dev"), chart_dir())
     assert cpu <= 0.6 and mem <= 1.75 * 2**30, f"{cpu} vCPU, {mem / 2**20} MiB"
 
 
 @pytest.mark.parametrize("stack", ["local", "aws-finance"])
 def test_no_generated_secret_in_plaintext(stacks, stack, monkeypatch):
-    stacks.write(f"{stack}-planted", {**stacks.shipped(stack),
-                                      "apps": {"airbyte": {"enabled": True}}})
-    plan, mocks = planted_plan(f"{stack}-planted", stacks.path, monkeypatch)
+    plan, mocks = AIRBYTE.planted(stacks, stack, monkeypatch)
     assert any("airbyte" in c for c in mocks.carriers), "no planted value reached airbyte"
     assert leaks(plan, mocks) == []
     text = json.dumps(values_of(plan, stack))
@@ -257,7 +226,7 @@ def test_no_generated_secret_in_plaintext(stacks, stack, monkeypatch):
 def test_disabling_airbyte_removes_all_its_resources(stacks):
     on = plan_with(stacks, "local")
     off = plan_with(stacks, "local", {"enabled": False})
-    gone = {(r.type, r.name) for r in on.resources} - {(r.type, r.name) for r in off.resources}
+    gone = removed(on, off)
     assert gone and all("airbyte" in name for _, name in gone), sorted(gone)
     assert not [r.name for r in off.resources if "airbyte" in r.name]
     assert not [r for r in off.by_type("kubernetes:core/v1:Secret")

@@ -15,6 +15,16 @@ from typing import Any
 
 import pytest
 import yaml
+from app_plans import (
+    APPLICATION,
+    RELEASE,
+    chart_dir,
+    delivered_values,
+    plan_of,
+    removed,
+    requested,
+)
+from app_plans import STACKS as NS
 from golden_files import assert_golden
 from test_secrets import OutputsMonitor, PlantingMocks, leaks
 
@@ -23,10 +33,8 @@ from components.apps._datahub_settings import SECURITY_KEYS
 from dataplatform.chartcheck import (
     TEMPLATE_ONLY_KEYS,
     containers_without_resources,
-    iter_components,
     load_chart,
     parse_quantity,
-    shared_charts_dir,
     unknown_keys,
 )
 from dataplatform.charts import LOCK_FILE
@@ -38,12 +46,8 @@ from dataplatform.program import build, load
 
 pytestmark = pytest.mark.unit
 
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIGMAP, SECRET_TYPE = "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret"
 CRONJOB = "kubernetes:batch/v1:CronJob"
-NS = {"local": "acme-marketing-dev", "gcp-marketing": "acme-marketing-dev",
-      "aws-finance": "acme-finance-prod"}
 ENC = {"secure": "v1:AAAA"}
 PROJECT = {"name": "jaffle", "gitUrl": "https://github.com/dbt-labs/jaffle-shop.git",
            "jobs": [{"name": "daily", "schedule": "0 6 * * *", "command": "dbt build"}]}
@@ -55,44 +59,28 @@ MANAGED = {"kafka": {"mode": "managed", "bootstrapServers": "b-1.msk.example:909
                                                             "b-2.msk.example:9094"},
            "search": {"mode": "managed", "host": "vpc-dh.eu-west-1.es.amazonaws.com",
                       "username": "datahub", "password": ENC}}
-_PLANS: dict[str, Plan] = {}
 
 
-def stack_config(stacks, stack: str, datahub: dict[str, Any] | None = None,
-                 others: bool = True, **extra) -> dict[str, Any]:
+def datahub_config(stack: str, datahub: dict[str, Any] | None = None,
+                   others: bool = True) -> dict[str, Any]:
+    """The keys set on shipped `stack`: DataHub, and dbt, Metabase, the warehouse (others)."""
     apps: dict[str, Any] = {"datahub": {"enabled": True, "ingestion": {
         "metabase": METABASE_USER}} if datahub is None else datahub}
     if others:
         apps |= {"dbt": {"enabled": True, "projects": [PROJECT]},
                  "metabase": {"enabled": True}}
     top = {"warehouse": WAREHOUSE[stack]} if stack in WAREHOUSE and others else {}
-    return {**stacks.shipped(stack), "apps": apps, **top, **extra}
+    return {"apps": apps, **top}
 
 
 def plan_with(stacks, stack: str, datahub: dict[str, Any] | None = None,
               others: bool = True, **extra) -> Plan:
     """Plan of shipped `stack` with DataHub (and dbt, Metabase) set; cached."""
-    key = json.dumps([stack, datahub, others, extra], sort_keys=True)
-    if key not in _PLANS:
-        name = f"{stack}-dh{len(_PLANS)}"
-        stacks.write(name, stack_config(stacks, stack, datahub, others, **extra))
-        _PLANS[key] = stacks.plan(name)
-    return _PLANS[key]
+    return plan_of(stacks, stack, "dh", **{**datahub_config(stack, datahub, others), **extra})
 
 
 def values_of(plan: Plan, stack: str, app: str = "datahub") -> dict[str, Any]:
-    name = f"{NS[stack]}-{app}"
-    apps = [r for r in plan.by_type(APPLICATION) if r.name == f"{name}-application"]
-    if apps:
-        return apps[0].inputs["spec"]["source"]["helm"]["valuesObject"]
-    return plan.get(RELEASE, f"{name}-release").inputs["values"]
-
-
-def chart_dir(chart: str) -> Path:
-    shared = shared_charts_dir()
-    if shared is None or not (shared / "defaults" / chart).is_dir():
-        pytest.skip(f"../shared/charts/defaults/{chart} is absent from this checkout")
-    return shared / "defaults" / chart
+    return delivered_values(plan, stack, app)
 
 
 def strip(values: Any, prefix: str = "") -> Any:
@@ -231,7 +219,8 @@ def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[Plan, Plant
 
 @pytest.mark.parametrize("stack", ["local", "aws-finance"])
 def test_no_plaintext_secret(stacks, stack, monkeypatch):
-    stacks.write(f"{stack}-dh-planted", stack_config(stacks, stack))
+    stacks.write(f"{stack}-dh-planted", {**stacks.shipped(stack),
+                                                   **datahub_config(stack)})
     plan, mocks = planted_plan(f"{stack}-dh-planted", stacks.path, monkeypatch)
     assert f"{SECRET_TYPE} {NS[stack]}-datahub-auth-secret" in mocks.carriers
     assert f"{PLACEHOLDER}:apps.datahub.ingestion.metabase.password" in mocks.planted
@@ -320,7 +309,7 @@ def test_disabling_datahub_removes_recipes_token_and_everything_else(stacks):
     on = plan_with(stacks, "local")
     off = plan_with(stacks, "local", {"enabled": False, "ingestion": {
         "metabase": METABASE_USER}})
-    gone = {(r.type, r.name) for r in on.resources} - {(r.type, r.name) for r in off.resources}
+    gone = removed(on, off)
     assert {(CONFIGMAP, f"{NS['local']}-datahub-recipe-dbt-jaffle"),
             (SECRET_TYPE, f"{NS['local']}-datahub-lineage-token"),
             (CRONJOB, f"{NS['local']}-datahub-token-cronjob")} <= gone
@@ -377,9 +366,7 @@ def test_every_component_has_resources(chart, profile):
 
 
 def requests(chart: str, profile: str) -> tuple[float, float]:
-    comps = list(iter_components(merged(chart, profile), chart_dir(chart)))
-    return (sum(parse_quantity(c.resources["requests"]["cpu"]) * c.replicas for c in comps),
-            sum(parse_quantity(c.resources["requests"]["memory"]) * c.replicas for c in comps))
+    return requested(merged(chart, profile), chart_dir(chart))
 
 
 def test_dev_fits_its_share_of_the_domain_budget():

@@ -8,56 +8,29 @@ values are what Argo CD receives (`valuesObject` of the Application).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from app_plans import STACKS, AppPlans, removed, requested
 from golden_files import assert_golden
-from test_secrets import leaks, planted_plan
+from test_secrets import leaks
 
 from components._values import deep_merge, static_values
 from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
-    shared_charts_dir,
     unknown_keys,
 )
-from dataplatform.plan.engine import SECRET, Plan
+from dataplatform.plan.engine import SECRET
 
 pytestmark = pytest.mark.unit
 
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-STACKS = {"local": "acme-marketing-dev", "gcp-marketing": "acme-marketing-dev",
-          "aws-finance": "acme-finance-prod"}
 POD_LABELS = {"app": "metabase", "release": "metabase"}  # the chart's pod labels
 ENCRYPTION_ENV = {"name": "MB_ENCRYPTION_SECRET_KEY", "valueFrom": {"secretKeyRef": {
     "name": "metabase-encryption-key", "key": "encryptionKey"}}}
-_PLANS: dict[str, Plan] = {}
-
-
-def plan_with(stacks, stack: str, metabase: dict[str, Any] | None = None, **extra) -> Plan:
-    """Plan of shipped `stack` with `apps.metabase` set (cached per configuration)."""
-    apps = {"metabase": {"enabled": True} if metabase is None else metabase}
-    key = json.dumps([stack, apps, extra], sort_keys=True)
-    if key not in _PLANS:
-        name = f"{stack}-mb{len(_PLANS)}"
-        stacks.write(name, {**stacks.shipped(stack), "apps": apps, **extra})
-        _PLANS[key] = stacks.plan(name)
-    return _PLANS[key]
-
-
-def values_of(plan: Plan, stack: str) -> dict[str, Any]:
-    app = plan.get(APPLICATION, f"{STACKS[stack]}-metabase-application")
-    return app.inputs["spec"]["source"]["helm"]["valuesObject"]
-
-
-def chart_dir() -> Path:
-    shared = shared_charts_dir()
-    if shared is None or not (shared / "defaults" / "metabase").is_dir():
-        pytest.skip("../shared/charts/defaults/metabase is absent from this checkout")
-    return shared / "defaults" / "metabase"
+METABASE = AppPlans("metabase", tag="mb")
+plan_with, values_of, chart_dir = METABASE.plan, METABASE.values, METABASE.chart_dir
 
 
 @pytest.mark.parametrize("stack", list(STACKS))
@@ -154,16 +127,13 @@ def test_cloud_sql_proxy_sidecar_needs_resources_only_when_on():
 def test_dev_fits_its_share_of_the_domain_budget():
     comps = list(iter_components(merged("dev"), chart_dir()))
     assert [c.path for c in comps] == ["resources"]  # no Cloud SQL proxy sidecar
-    cpu = sum(parse_quantity(c.resources["requests"]["cpu"]) * c.replicas for c in comps)
-    mem = sum(parse_quantity(c.resources["requests"]["memory"]) * c.replicas for c in comps)
+    cpu, mem = requested(merged("dev"), chart_dir())
     assert cpu <= 0.2 and mem <= 768 * 2**20, f"{cpu} vCPU, {mem / 2**20} MiB"
 
 
 @pytest.mark.parametrize("stack", ["local", "aws-finance"])
 def test_no_generated_secret_in_plaintext(stacks, stack, monkeypatch):
-    stacks.write(f"{stack}-planted", {**stacks.shipped(stack),
-                                      "apps": {"metabase": {"enabled": True}}})
-    plan, mocks = planted_plan(f"{stack}-planted", stacks.path, monkeypatch)
+    plan, mocks = METABASE.planted(stacks, stack, monkeypatch)
     assert f"kubernetes:core/v1:Secret {STACKS[stack]}-metabase-encryption" in mocks.carriers
     assert leaks(plan, mocks) == []
     text = json.dumps(values_of(plan, stack))
@@ -173,7 +143,7 @@ def test_no_generated_secret_in_plaintext(stacks, stack, monkeypatch):
 def test_disabling_metabase_removes_all_its_resources(stacks):
     on = plan_with(stacks, "local")
     off = plan_with(stacks, "local", {"enabled": False})
-    gone = {(r.type, r.name) for r in on.resources} - {(r.type, r.name) for r in off.resources}
+    gone = removed(on, off)
     assert gone and all("metabase" in name for _, name in gone), sorted(gone)
     assert not [r.name for r in off.resources if "metabase" in r.name]
     assert "metabase" not in off.outputs["apps"]

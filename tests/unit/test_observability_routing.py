@@ -14,34 +14,13 @@ from typing import Any
 
 import pytest
 from golden_files import assert_golden
+from observability_fixtures import AMC, NS, RECEIVERS, SECRET_T, TOP, walk
 
 from components.observability._alerting import alertmanager_config_spec
 from dataplatform.config.secrets import PLACEHOLDER
 from dataplatform.plan.engine import SECRET
 
 pytestmark = pytest.mark.unit
-
-TOP = NS = "acme-marketing-dev"
-SECRET_T = "kubernetes:core/v1:Secret"
-AMC = "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig"
-ENC = {"secure": "v1:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}
-RECEIVERS = {
-    "alerting": {"receivers": [
-        {"slack": {"webhookUrl": ENC, "channel": "#marketing-data"}},
-        {"email": {"to": ["data-oncall@acme.io"], "from": "alerts@acme.io",
-                   "smarthost": "smtp.acme.io:587", "username": "alerts",
-                   "password": ENC}}]},
-    "monitoring": {"platformReceiver": {"slack": {"webhookUrl": ENC,
-                                                  "channel": "#platform"}}},
-}
-
-
-def walk(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in walk(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in walk(v)]
-    return [value]
 
 
 @pytest.fixture(scope="module")

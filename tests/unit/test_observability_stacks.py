@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from observability_fixtures import NS, RECEIVERS, SECRET_T, TOP, walk
 
 from components._labels import k8s_labels
 from components.observability import DomainMonitoring, DomainMonitoringArgs
@@ -22,39 +23,17 @@ from dataplatform.plan.mocks import PlatformMocks
 
 pytestmark = pytest.mark.unit
 
-TOP = "acme-marketing-dev"
-NS = "acme-marketing-dev"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET_T = "kubernetes:core/v1:Secret"
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 MONITORING = "dataplatform:observability:Monitoring"
 DOMAIN_MONITORING = "dataplatform:observability:DomainMonitoring"
 SM = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 PM = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
-AMC = "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig"
-ENC = {"secure": "v1:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}
-RECEIVERS = {
-    "alerting": {"receivers": [
-        {"slack": {"webhookUrl": ENC, "channel": "#marketing-data"}},
-        {"email": {"to": ["data-oncall@acme.io"], "from": "alerts@acme.io",
-                   "smarthost": "smtp.acme.io:587", "username": "alerts",
-                   "password": ENC}}]},
-    "monitoring": {"platformReceiver": {"slack": {"webhookUrl": ENC,
-                                                  "channel": "#platform"}}},
-}
 
 
 def values_of(plan, name: str) -> dict[str, Any]:
     return plan.get(RELEASE, f"{name}-monitoring-chart-release").inputs["values"]
-
-
-def walk(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in walk(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in walk(v)]
-    return [value]
 
 
 # --- who gets what
