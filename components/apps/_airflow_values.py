@@ -1,9 +1,9 @@
 """The computed layer of Airflow's Helm values: wiring only, no sizes.
 
 Everything here follows from the stack config and the domain's data layer: the executor,
-image, git-sync, ServiceAccounts, Secret names, remote logging and the DataHub plugin.
-Lists and the `extraEnv` string extend what the files and the stack override set (a
-computed list would replace them otherwise).
+image, git-sync, ServiceAccounts, Secret names, remote logging, the DataHub plugin and
+dbt's pod templates. Lists and the `extraEnv` string extend what the files and the stack
+override set (a computed list would replace them otherwise).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from components.apps._lineage_names import (
     gms_url,
 )
 from components.apps.context import MINIO_SECRET, AppContext
+from components.apps.dbt import POD_TEMPLATE as DBT_POD_TEMPLATE
 from dataplatform.config.airflow import AirflowConfig
 
 IDENTITY = "airflow"
@@ -31,6 +32,11 @@ LOG_FOLDER = "airflow"
 """Prefix of the task logs in the domain's `logs` bucket."""
 LINEAGE_CONN_ID = "datahub_rest_default"
 TOKEN_ENV = "DATAHUB_GMS_TOKEN"
+DBT_TEMPLATES_DIR = "/opt/airflow/pod-templates/dbt"
+"""Where task code finds dbt's ConfigMap: one pod template `<project>.yaml` per project."""
+DBT_TEMPLATES_ENV = "DBT_POD_TEMPLATES"
+"""Variable holding DBT_TEMPLATES_DIR, for a DAG's `pod_template_file`."""
+DBT_TEMPLATES_VOLUME = "dbt-pod-templates"
 # Components that run Airflow code: they share the app's cloud identity (task logs).
 AIRFLOW_COMPONENTS = ("workers", "scheduler", "apiServer", "triggerer", "dagProcessor",
                       "migrateDatabaseJob", "createUserJob", "cleanup")
@@ -104,6 +110,28 @@ def lineage(ctx: AppContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             [token, {"name": f"AIRFLOW_CONN_{LINEAGE_CONN_ID.upper()}", "value": conn}])
 
 
+def dbt_templates(ctx: AppContext, static: Mapping[str, Any],
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """({workers' volumes and mounts}, env) for dbt's pod templates; nothing without dbt.
+
+    KubernetesPodOperator reads `pod_template_file` when the task runs: in the task's pod
+    (KubernetesExecutor, the chart's pod template built from `workers`) or in a Celery
+    worker, which both take `workers.extraVolumes`. The scheduler runs no task code with
+    either executor, so it gets no mount. The variable goes into the chart-wide `env`, so
+    a DAG file that reads it parses wherever DAGs are parsed.
+    """
+    if "dbt" not in ctx.enabled:
+        return {}, []
+    workers = static.get("workers") or {}
+    # optional: pods never wait for another app's ConfigMap (created in the same run).
+    volume = {"name": DBT_TEMPLATES_VOLUME,
+              "configMap": {"name": DBT_POD_TEMPLATE, "optional": True}}
+    mount = {"name": DBT_TEMPLATES_VOLUME, "mountPath": DBT_TEMPLATES_DIR, "readOnly": True}
+    return ({"extraVolumes": _list(workers, "extraVolumes", [volume]),
+             "extraVolumeMounts": _list(workers, "extraVolumeMounts", [mount])},
+            [{"name": DBT_TEMPLATES_ENV, "value": DBT_TEMPLATES_DIR}])
+
+
 def git_sync(settings: AirflowConfig, names: Mapping[str, Any]) -> dict[str, Any]:
     dags = settings.dags
     if dags is None:
@@ -125,6 +153,7 @@ def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[st
     image = {"repository": settings.image.repository, "tag": settings.image.tag}
     logging, env, secret = remote_logging(ctx)
     datahub, extra_env = lineage(ctx)
+    workers, dbt_env = dbt_templates(ctx, static)
     values: dict[str, Any] = {
         "executor": settings.executor,
         "images": {"airflow": image, "pod_template": image},
@@ -146,7 +175,9 @@ def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[st
         values["pgbouncer"] = {"configSecretName": names["configSecretName"],
                                "metricsExporterSidecar": {
                                    "statsSecretName": names["statsSecretName"]}}
-    for key, items in (("env", env), ("secret", secret)):
+    if workers:
+        values["workers"] = workers
+    for key, items in (("env", [*env, *dbt_env]), ("secret", secret)):
         if items:
             values[key] = _list(static, key, items)
     extra = _extra_env(static, extra_env)

@@ -28,6 +28,20 @@ connection `datahub_rest_default` (AIRFLOW_CONN_DATAHUB_REST_DEFAULT) to the GMS
 its token read from Secret `datahub-lineage-token` (created by the DataHub app) by
 reference. Without DataHub none of this is set; with the stock image Airflow runs the same,
 only without lineage.
+
+Ad hoc dbt runs (issue 4), when the domain enables dbt: its ConfigMap `dbt-pod-template`
+(one `<project>.yaml` per project, main container `base`: the dbt image, profiles, the
+project checked out by a git-sync init container) is mounted read-only at
+`/opt/airflow/pod-templates/dbt/` in the pods that run tasks (`workers`: KubernetesExecutor
+task pods and Celery workers), and `DBT_POD_TEMPLATES` names that folder in every Airflow
+container, so DAG files parse anywhere. A DAG then runs dbt in the pod the CronJobs use:
+
+    KubernetesPodOperator(
+        task_id="dbt_orders",
+        pod_template_file=f"{os.environ['DBT_POD_TEMPLATES']}/jaffle.yaml",
+        cmds=["/bin/sh", "-c"], arguments=["dbt deps && dbt build --select orders"])
+
+The chart lets Airflow's ServiceAccount launch pods (`allowPodLaunching`).
 """
 
 from __future__ import annotations

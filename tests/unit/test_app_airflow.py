@@ -22,10 +22,17 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components._values import deep_merge, static_values
 from components.apps import _airflow_secrets as sec
-from components.apps._airflow_values import AIRFLOW_COMPONENTS, git_sync
+from components.apps._airflow_values import (
+    AIRFLOW_COMPONENTS,
+    DBT_TEMPLATES_DIR,
+    DBT_TEMPLATES_ENV,
+    DBT_TEMPLATES_VOLUME,
+    git_sync,
+)
 from components.apps._lineage_names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET, gms_url
 from components.apps.airflow import Airflow
 from components.apps.context import AppContext
+from components.apps.dbt import POD_TEMPLATE as DBT_POD_TEMPLATE
 from components.database.connection import DatabaseConnection
 from components.helm_app import ArgoCDTarget
 from dataplatform.chartcheck import (
@@ -425,6 +432,62 @@ def test_stack_lists_are_extended_not_replaced():
     assert [e["name"] for e in values["env"]] == ["TZ", "AIRFLOW_CONN_AWS_DEFAULT"]
     assert [e["name"] for e in yaml.safe_load(values["extraEnv"])] == [
         "A", "DATAHUB_GMS_TOKEN", "AIRFLOW_CONN_DATAHUB_REST_DEFAULT"]
+
+
+# --- dbt's pod templates for KubernetesPodOperator (issue 4)
+
+def test_dbt_pod_templates_are_mounted_where_tasks_run():
+    values = values_of(ctx_plan(frozenset({"airflow", "dbt"})))
+    workers = values["workers"]
+    assert workers["extraVolumes"] == [{"name": DBT_TEMPLATES_VOLUME, "configMap": {
+        "name": DBT_POD_TEMPLATE, "optional": True}}]
+    assert workers["extraVolumeMounts"] == [{"name": DBT_TEMPLATES_VOLUME,
+                                             "mountPath": DBT_TEMPLATES_DIR, "readOnly": True}]
+    env = {e["name"]: e.get("value") for e in values["env"]}
+    assert env[DBT_TEMPLATES_ENV] == DBT_TEMPLATES_DIR  # chart-wide: parsers see it too
+    others = {k: v for k, v in values.items() if k != "workers"}
+    assert DBT_TEMPLATES_VOLUME not in json.dumps(others)  # no other component mounts it
+
+
+def test_dbt_pod_templates_point_at_the_dbt_configmap(stacks):
+    """In the shipped local domain (dbt on), the ConfigMap the mount names is the one dbt
+    creates, in Airflow's namespace, with one template per project; the keys are the
+    chart's."""
+    cfg = stacks.shipped("local")
+    stacks.write("af-dbt", cfg)
+    p = stacks.plan("af-dbt")
+    values = values_of(p)
+    assert set(unknown_keys(values, chart_dir())) <= set(DOCUMENTED)
+    maps = [r.inputs for r in p.by_type("kubernetes:core/v1:ConfigMap")
+            if r.inputs["metadata"]["name"] == DBT_POD_TEMPLATE]
+    assert len(maps) == 1
+    namespace = {m["metadata"]["namespace"] for m in
+                 (r.inputs for r in under_airflow(p) if r.type == SECRET_T)}
+    assert namespace == {maps[0]["metadata"]["namespace"]}
+    projects = [proj["name"] for proj in cfg["apps"]["dbt"]["projects"]]
+    assert set(maps[0]["data"]) == {f"{proj}.yaml" for proj in projects}
+    [volume] = [v for v in values["workers"]["extraVolumes"]
+                if v["name"] == DBT_TEMPLATES_VOLUME]
+    assert volume["configMap"]["name"] == DBT_POD_TEMPLATE
+
+
+def test_without_dbt_there_is_no_pod_template_mount():
+    values = values_of(ctx_plan(frozenset({"airflow", "datahub"})))
+    text = json.dumps(values)
+    assert DBT_POD_TEMPLATE not in text and DBT_TEMPLATES_ENV not in text
+    assert "extraVolumes" not in values.get("workers", {})
+
+
+def test_stack_worker_volumes_are_extended_not_replaced():
+    mine = {"name": "scratch", "emptyDir": {}}
+    mount = {"name": "scratch", "mountPath": "/scratch"}
+    values = values_of(ctx_plan(frozenset({"airflow", "dbt"}), apps={"airflow": {
+        "enabled": True, "values": {"workers": {"extraVolumes": [mine],
+                                                "extraVolumeMounts": [mount]}}}}))
+    assert [v["name"] for v in values["workers"]["extraVolumes"]] == [
+        "scratch", DBT_TEMPLATES_VOLUME]
+    assert [v["name"] for v in values["workers"]["extraVolumeMounts"]] == [
+        "scratch", DBT_TEMPLATES_VOLUME]
 
 
 # --- values files against the chart: keys, schema, resources, budget
