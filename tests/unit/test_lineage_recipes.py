@@ -159,11 +159,11 @@ def test_every_recipe_is_rendered_golden_and_documented(cloud, warehouse):
 
 
 # CI installs the `recipes` extra and sets this: there a missing DataHub is a failure.
-REQUIRED = os.environ.get("DATAPLATFORM_REQUIRE_DATAHUB") == "1"
+DATAHUB_REQUIRED = os.environ.get("DATAPLATFORM_REQUIRE_DATAHUB") == "1"
 
 
 def datahub_module(name: str):
-    if REQUIRED:
+    if DATAHUB_REQUIRED:
         return importlib.import_module(name)
     return pytest.importorskip(name)
 
@@ -183,7 +183,7 @@ def test_recipes_parse_with_datahubs_own_config_classes(cloud, warehouse):
         try:
             source = registry.source_registry.get(data["source"]["type"])
         except Exception as exc:  # a plugin whose extra is not installed
-            if REQUIRED:
+            if DATAHUB_REQUIRED:
                 raise
             pytest.skip(f"DataHub source {data['source']['type']}: {exc}")
         source.get_config_class().model_validate(data["source"]["config"])
