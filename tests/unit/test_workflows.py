@@ -52,7 +52,7 @@ def actionlint() -> str | None:
 def test_actionlint_passes():
     binary = actionlint()
     if binary is None:
-        pytest.skip("actionlint is not installed (pip install -e '.[actionlint]'; its build "
+        pytest.skip("actionlint is not installed (pip install -e '.[dev]' on Linux x86_64, or '.[actionlint]'; its build "
                     "downloads the binary from GitHub, so CI's preview job runs it)")
     proc = subprocess.run([binary, "-no-color", *map(str, FILES)], capture_output=True,
                           text=True, cwd=REPO)
