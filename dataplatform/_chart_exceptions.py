@@ -1,0 +1,52 @@
+"""Facts about the pinned charts that their values.yaml files do not state.
+
+Read off each chart version's templates and README; re-check them when a chart's pin moves
+(docs/upgrading-a-chart.md). `dataplatform.chartcheck` uses them to check our values keys
+and to find every component's resources.
+"""
+
+from __future__ import annotations
+
+# Blocks a chart passes through verbatim to the application's own configuration
+# (argocd-cm, argocd-cmd-params-cm, airflow.cfg, alertmanager.yml, grafana.ini): their keys
+# belong to the application, not to the chart, and the application validates them.
+PASS_THROUGH: dict[str, tuple[str, ...]] = {
+    "argo-cd": ("configs.cm", "configs.params", "configs.rbac"),
+    "airflow": ("config",),
+    "kube-prometheus-stack": ("alertmanager.config", "grafana.grafana.ini"),
+}
+
+# Keys the pinned chart's templates read although its values.yaml leaves them out or only
+# shows them in comments (read off the templates of that version; re-check on a bump).
+# Accepted with everything below them.
+TEMPLATE_ONLY_KEYS: dict[str, tuple[str, ...]] = {
+    "airbyte": ("global.database.userSecretKey", "global.database.passwordSecretKey",
+                "global.storage.s3", "global.storage.gcs", "global.storage.minio.endpoint",
+                "global.storage.minio.accessKeyIdSecretKey",
+                "global.storage.minio.secretAccessKeySecretKey"),
+    "metabase": ("javaOpts", "strategy", *(f"database.{k}" for k in (
+        "existingSecret", "existingSecretUsernameKey", "existingSecretPasswordKey",
+        "existingSecretHostKey", "existingSecretPortKey", "existingSecretDatabaseNameKey",
+        "existingSecretEncryptionKeyKey", "existingSecretConnectionURIKey"))),
+    # Read by the 1.1.0 templates, shown only in its README / commented defaults.
+    "datahub": ("datahub-frontend.existingGmsSecret", "global.kafka.replicationFactor",
+                "global.kafka.partitions", "global.elasticsearch.auth"),
+    # The opensearch subchart's defaults list only `requests`; its template renders the map.
+    "datahub-prerequisites": ("opensearch.resources.limits",),
+}
+
+# `resources` keys that size pods the app itself launches at run time (Airbyte's sync and
+# check jobs), not chart components: neither checked for requests nor counted in footprints.
+RUNTIME_SIZED: dict[str, tuple[str, ...]] = {
+    "airbyte": ("global.jobs.resources", "global.workloads.resources"),
+}
+
+# Components a chart renders only when another value is set (non-empty): `resources` path ->
+# that value's path. Metabase's Cloud SQL Auth proxy sidecar exists only for listed instances.
+SWITCHED_BY: dict[str, dict[str, str]] = {
+    "metabase": {"database.googleCloudSQL.resources":
+                 "database.googleCloudSQL.instanceConnectionNames"},
+}
+
+# Helm test hooks (`helm test` pods): neither a Pulumi Release nor Argo CD runs them.
+TEST_HOOK_KEYS = frozenset({"test", "tests", "testFramework", "configmapTest"})
