@@ -76,10 +76,6 @@ class AppContext:
         """ServiceAccount bound to `identity`'s cloud role, or None (local: no identity)."""
         return self.service_accounts.get(identity)
 
-    def child_opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
-        """Options for a child of an app component (the provider is inherited)."""
-        return pulumi.ResourceOptions(parent=parent)
-
     def helm_args(self, app: str, computed: pulumi.Input[Mapping[str, Any]] | None = None,
                   *, sync_wave: int | None = None, **kwargs: Any) -> HelmAppArgs:
         """HelmAppArgs for `app` with this domain's profile, overrides and delivery."""

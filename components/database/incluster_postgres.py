@@ -18,7 +18,7 @@ from pydantic import Field
 
 from components._k8s import Resources, container_security, pod_security, secret_env
 from components._values import typed_settings
-from components.database._provision import check_databases, provision_job
+from components.database._provision import app_credentials, check_databases, provision_job
 from components.database.connection import DatabaseConnection
 from dataplatform.config.model import Model
 
@@ -81,19 +81,10 @@ class InClusterPostgres(pulumi.ComponentResource):
         for db in args.databases:
             password = random.RandomPassword(f"{name}-{db}-password", length=32,
                                              special=False, opts=child)
-            conn = DatabaseConnection(host=host, port=pulumi.Output.from_input(PORT),
-                                      database=pulumi.Output.from_input(db),
-                                      user=pulumi.Output.from_input(db),
-                                      secret_name=pulumi.Output.from_input(
-                                          f"{db}-db-credentials"),
-                                      password=pulumi.Output.secret(password.result))
-            secrets.append(k8s.core.v1.Secret(
-                f"{name}-{db}-credentials",
-                metadata={"name": f"{db}-db-credentials", **meta},
-                string_data={"host": host, "port": str(PORT), "database": db,
-                             "username": db, "password": password.result},
-                opts=child))
-            self.connections[db] = conn
+            secret, self.connections[db] = app_credentials(
+                name, db, host=host, port=PORT, password=password.result,
+                namespace=args.namespace, labels=labels, opts=child)
+            secrets.append(secret)
         service = k8s.core.v1.Service(
             f"{name}-service", metadata={"name": APP, **meta},
             spec={"selector": {"app.kubernetes.io/name": APP},
