@@ -1,6 +1,7 @@
 """`dataplatform`: the command line of the accelerator.
 
     dataplatform plan STACK [--json]    offline plan under the mock engine
+    dataplatform render STACK           render every Helm release with its pinned chart, validate
     dataplatform stacks                 list the stacks in stacks/
     dataplatform affected --base REF    the stacks a git change touches (for CI)
     dataplatform new customer NAME ...  stack files for a new customer
@@ -50,6 +51,29 @@ def _plan(args: argparse.Namespace) -> int:
     print(to_json(plan) if args.json else to_text(plan))
     mandatory = [f for f in plan.policy if f["level"] == "mandatory"]
     return EXIT_POLICY if mandatory else EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    import json
+
+    from dataplatform.rendered import RenderError, render_stack
+    from dataplatform.rendered.report import summary_text, write_manifests
+
+    try:
+        result = render_stack(args.stack, args.stacks_dir, args.charts)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except ValueError as exc:
+        print(f"{stack_file(args.stack, args.stacks_dir)}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except RenderError as exc:
+        print(f"render: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.out:
+        write_manifests(result, args.out)
+    print(json.dumps(result.summary(), indent=2) if args.json else summary_text(result))
+    return EXIT_POLICY if result.errors else EXIT_OK
 
 
 def _stacks(args: argparse.Namespace) -> int:
@@ -162,6 +186,17 @@ def parser() -> argparse.ArgumentParser:
                       help="policy pack config (the --policy-pack-config format) "
                            "(default: policies/config/<stack>.json when it exists)")
     plan.set_defaults(func=_plan)
+    render = sub.add_parser("render", help="render every Helm release of a stack with its "
+                                           "pinned chart, and validate the objects")
+    render.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    render.add_argument("--out", type=Path, metavar="DIR",
+                        help="write one manifest file per release into DIR")
+    render.add_argument("--json", action="store_true", help="machine-readable summary")
+    render.add_argument("--charts", type=Path, metavar="DIR",
+                        help="chart folder (default: $DATAPLATFORM_CHARTS, ../shared/charts/src,"
+                             " then Helm's repository cache)")
+    render.add_argument("--stacks-dir", type=Path, default=STACKS_DIR)
+    render.set_defaults(func=_render)
     stacks = sub.add_parser("stacks", help="list the stacks in stacks/")
     stacks.add_argument("--stacks-dir", type=Path, default=STACKS_DIR)
     stacks.set_defaults(func=_stacks)

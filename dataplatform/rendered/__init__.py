@@ -1,0 +1,224 @@
+"""Rendered truth: every Helm release of a stack's plan rendered with its real pinned
+chart, then checked as the API server and Argo CD would check it.
+
+`render_stack(stack)` plans the stack offline, finds each release (a `helm.v3.Release`
+or `helm.v4.Chart` under `helm` delivery, an Argo CD Application's Helm source under
+`argocd`), renders it with the release's final layered values, name and namespace, for
+the cluster's Kubernetes version and the CRD API versions the platform installs. Every
+rendered object, and every Kubernetes object the program creates directly, is then
+validated: schema (built-in or CRD), duplicate kind/name in a namespace, and the
+namespaces and kinds the domain's AppProject admits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dataplatform.charts import ChartPin, chart_pin, chart_pins
+from dataplatform.config.loader import STACKS_DIR
+from dataplatform.plan.engine import Plan, PlannedResource
+from dataplatform.rendered.helm import (
+    Capabilities,
+    RenderError,
+    find_chart,
+    template,
+    usable_chart,
+)
+from dataplatform.rendered.schemas import Validator, cluster_scoped
+
+RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+CRD_CHARTS = ("argo-cd", "kube-prometheus-stack")
+"""Charts whose CRDs the platform installs (their objects validate what others make)."""
+
+__all__ = ["Release", "RenderError", "RenderResult", "releases_of", "render_stack"]
+
+
+@dataclass
+class Release:
+    """One Helm release of a plan, as Helm would install it."""
+
+    urn: str
+    delivery: str
+    chart: ChartPin
+    name: str
+    namespace: str
+    values: dict[str, Any]
+    project: str | None = None
+    """Under `argocd`: the AppProject's name (the domain's fence)."""
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    manifest: str = ""
+    left_out: tuple[str, ...] = ()
+    """Subcharts the chart folder has no templates for (their objects are not rendered)."""
+
+
+@dataclass
+class RenderResult:
+    """The releases of one stack, rendered, and every problem found."""
+
+    stack: str
+    kube_version: str
+    releases: list[Release]
+    direct: list[dict[str, Any]]
+    errors: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack, "kubernetesVersion": self.kube_version,
+            "releases": {f"{r.namespace}/{r.name}": {
+                "chart": f"{r.chart.name}-{r.chart.version}", "delivery": r.delivery,
+                "objects": dict(sorted(Counter(o["kind"] for o in r.objects).items())),
+                "subchartsNotRendered": list(r.left_out)}
+                for r in self.releases},
+            "directObjects": len(self.direct),
+            "errors": self.errors,
+        }
+
+
+def releases_of(plan: Plan) -> list[Release]:
+    """The Helm releases a plan would install, with their final values."""
+    out = []
+    for r in plan.resources:
+        if r.type in RELEASE_TYPES:
+            i = r.inputs
+            repo = (i.get("repositoryOpts") or {}).get("repo", "")
+            out.append(Release(r.urn, "helm", _pin(i["chart"], str(i["version"]), repo),
+                               i["name"], i["namespace"], i.get("values") or {}))
+        elif r.type == APPLICATION:
+            spec = r.inputs["spec"]
+            src, helm = spec["source"], spec["source"].get("helm", {})
+            out.append(Release(r.urn, "argocd", _pin(src["chart"], str(src["targetRevision"]),
+                                                     src["repoURL"]),
+                               helm.get("releaseName", src["chart"]),
+                               spec["destination"]["namespace"],
+                               helm.get("valuesObject") or {}, spec.get("project")))
+    return out
+
+
+def _pin(chart: str, version: str, repo: str) -> ChartPin:
+    pinned = chart_pins().get(chart)
+    return pinned if pinned and pinned.version == version else ChartPin(chart, repo, version)
+
+
+def direct_objects(plan: Plan) -> list[dict[str, Any]]:
+    """The Kubernetes objects the program registers itself (not through a chart)."""
+    out = []
+    for r in plan.resources:
+        if (r.custom and r.type.startswith("kubernetes:") and r.type not in RELEASE_TYPES
+                and "apiVersion" in r.inputs and "kind" in r.inputs):
+            out.append(dict(r.inputs))
+    return out
+
+
+@cache
+def platform_crds(charts: Path | None = None) -> tuple[dict[str, Any], ...]:
+    """The CRDs of the charts the platform installs, from the charts' own CRD files."""
+    crds = []
+    for name in CRD_CHARTS:
+        pin = chart_pin(name)
+        text = template(find_chart(pin, charts), name, "crds", {}, Capabilities("1.33.0"))
+        crds += [o for o in _objects(text) if o.get("kind") == "CustomResourceDefinition"]
+    return tuple(crds)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as the API server reads it: a bare `=` is a string, not YAML 1.1's value tag."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.value)
+
+
+def _objects(text: str) -> list[dict[str, Any]]:
+    return [o for o in yaml.load_all(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+            if isinstance(o, dict) and o.get("kind")]
+
+
+def kube_version(stack: str, stacks_dir: Path = STACKS_DIR) -> str:
+    """The Kubernetes version of the cluster the stack deploys to."""
+    from dataplatform.program import load
+
+    cfg = load(stack, stacks_dir)
+    if cfg.platform is not None and (cfg.cluster.mode or "shared") == "shared":
+        return kube_version(cfg.platform.stack, stacks_dir)
+    return f"{cfg.cluster.version}.0"
+
+
+def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None = None,
+                 plan: Plan | None = None) -> RenderResult:
+    """Plan (unless given), render and validate `stack`. Raises RenderError or ConfigError."""
+    from dataplatform.plan.engine import plan_stack
+
+    plan = plan or plan_stack(stack, stacks_dir)
+    version = kube_version(stack, stacks_dir)
+    validator = Validator(version, platform_crds(charts))
+    caps = Capabilities(version, tuple(validator.api_versions))
+    releases = releases_of(plan)
+    errors: list[str] = []
+    for rel in releases:
+        chart = find_chart(rel.chart, charts)
+        rel.left_out = usable_chart(chart)[1]
+        try:
+            rel.manifest = template(chart, rel.name, rel.namespace, rel.values, caps)
+        except RenderError as exc:
+            errors.append(f"{rel.namespace}/{rel.name} ({rel.chart.name} "
+                          f"{rel.chart.version}): helm template failed: {exc}")
+            continue
+        rel.objects = _objects(rel.manifest)
+    direct = direct_objects(plan)
+    errors += _check(plan, releases, direct, validator)
+    return RenderResult(stack, version, releases, direct, errors)
+
+
+def _check(plan: Plan, releases: list[Release], direct: list[dict[str, Any]],
+           validator: Validator) -> list[str]:
+    errors: list[str] = []
+    seen: dict[tuple[str, str, str, str], str] = {}
+    projects = {r.inputs["metadata"].get("name"): r for r in plan.by_type(APP_PROJECT)}
+    sources = [("program", None, o, "default") for o in direct]
+    sources += [(f"{r.namespace}/{r.name}", r, o, r.namespace)
+                for r in releases for o in r.objects]
+    for where, rel, obj, default_ns in sources:
+        meta = obj.get("metadata") or {}
+        scoped = cluster_scoped(obj, validator)
+        ns = "" if scoped else str(meta.get("namespace") or default_ns)
+        label = f"{where}: {obj.get('kind')} {ns + '/' if ns else ''}{meta.get('name', '?')}"
+        errors += [f"{label}: {e}" for e in validator.errors(obj)]
+        if meta.get("name") is not None:
+            key = (str(obj.get("apiVersion")).split("/")[0] if "/" in str(obj.get("apiVersion"))
+                   else "", str(obj.get("kind")), ns, str(meta.get("name")))
+            if key in seen:
+                errors.append(f"{label}: duplicate of the one from {seen[key]}")
+            seen.setdefault(key, where)
+        if rel is not None and rel.project in projects:
+            errors += [f"{label}: {e}" for e in _fenced(obj, ns, scoped,
+                                                        projects[rel.project].inputs["spec"])]
+    return errors
+
+
+def _fenced(obj: dict[str, Any], ns: str, scoped: bool, spec: dict[str, Any]) -> list[str]:
+    """What the AppProject would refuse to sync."""
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    kind = str(obj.get("kind"))
+
+    def listed(entries: list[dict[str, str]]) -> bool:
+        return any(e.get("group") in ("*", group) and e.get("kind") in ("*", kind)
+                   for e in entries or [])
+
+    if scoped:
+        if not listed(spec.get("clusterResourceWhitelist")):
+            return ["cluster-scoped, and the domain's AppProject admits no such kind "
+                    "(clusterResourceWhitelist)"]
+        return []
+    out = []
+    if listed(spec.get("namespaceResourceBlacklist")):
+        out.append("a kind the domain's AppProject refuses (namespaceResourceBlacklist)")
+    if not any(d.get("namespace") in ("*", ns) for d in spec.get("destinations") or []):
+        out.append(f"namespace {ns} is not a destination of the domain's AppProject")
+    return out
