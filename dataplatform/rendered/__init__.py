@@ -22,7 +22,7 @@ import yaml
 
 from dataplatform.charts import ChartPin, chart_pin, chart_pins
 from dataplatform.config.loader import STACKS_DIR
-from dataplatform.plan.engine import Plan, PlannedResource
+from dataplatform.plan.engine import Plan
 from dataplatform.rendered.helm import (
     Capabilities,
     RenderError,
@@ -136,7 +136,7 @@ _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.val
 
 
 def _objects(text: str) -> list[dict[str, Any]]:
-    return [o for o in yaml.load_all(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+    return [o for o in yaml.load_all(text, Loader=_Loader)
             if isinstance(o, dict) and o.get("kind")]
 
 

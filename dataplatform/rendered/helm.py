@@ -168,8 +168,9 @@ def template(chart: Path, release: str, namespace: str, values: dict,
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         yaml.safe_dump(values, f)
         f.flush()
-        cmd = [helm_binary(), "template", release, str(usable_chart(chart)[0]), "--namespace", namespace,
-               "--values", f.name, "--kube-version", caps.kube_version, "--include-crds"]
+        cmd = [helm_binary(), "template", release, str(usable_chart(chart)[0]),
+               "--namespace", namespace, "--values", f.name,
+               "--kube-version", caps.kube_version, "--include-crds"]
         for api in caps.api_versions:
             cmd += ["--api-versions", api]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False,
