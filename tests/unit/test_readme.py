@@ -43,3 +43,22 @@ def test_readme_stack_example_is_valid_config():
 
 def test_readme_mentions_a_mermaid_diagram():
     assert blocks("mermaid")
+
+
+def test_readme_installs_the_helm_that_render_uses():
+    from dataplatform.rendered.helm import LAYER_PIP
+
+    assert f"--no-deps '{LAYER_PIP}'" in blocks("bash")[0]
+    assert f"--no-deps '{LAYER_PIP}'" in CI
+
+
+def test_readme_render_summary_is_current():
+    from dataplatform.rendered.helm import SHARED_CHARTS
+
+    if not SHARED_CHARTS.is_dir():
+        pytest.skip("../shared/charts/src is absent: no charts to render the README's summary")
+    (shown,) = [b for b in blocks("text") if b.startswith("Render of stack 'local'")]
+    proc = subprocess.run([sys.executable, "-m", "dataplatform.cli", "render", "local"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == shown.strip()

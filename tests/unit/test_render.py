@@ -1,0 +1,195 @@
+"""Rendered truth: every release of every shipped stack rendered with its real pinned
+chart (`../shared/charts/src`) by a real Helm, then validated object by object.
+
+Each negative test breaks one thing the render or a check names, so the suite fails when
+a check stops checking.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from dataplatform.charts import chart_pin
+from dataplatform.cli import main
+from dataplatform.config.loader import available_stacks
+from dataplatform.rendered import helm as helm_mod
+from dataplatform.rendered import releases_of, render_stack
+from dataplatform.rendered.helm import Capabilities, RenderError, find_chart, template
+from dataplatform.rendered.schemas import Validator
+
+pytestmark = pytest.mark.unit
+
+if not helm_mod.SHARED_CHARTS.is_dir():
+    pytest.skip("../shared/charts/src is absent from this checkout: no charts to render "
+                "(pass --charts DIR to `dataplatform render` elsewhere)", allow_module_level=True)
+
+STACKS = [s for s in available_stacks() if s != "local-extra"]
+_RENDERS: dict = {}
+
+
+def rendered(stack, shipped_plan):
+    if stack not in _RENDERS:
+        _RENDERS[stack] = render_stack(stack, plan=shipped_plan(stack))
+    return _RENDERS[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_renders_and_validates_cleanly(stack, shipped_plan):
+    result = rendered(stack, shipped_plan)
+    assert result.errors == []
+    # Every release of the plan was rendered, and each made objects.
+    assert len(result.releases) == len(releases_of(shipped_plan(stack))) > 0
+    assert all(r.objects for r in result.releases), [r.name for r in result.releases]
+
+
+def test_extra_charts_outside_the_chart_folder_are_named(shipped_plan):
+    """local-extra's Superset and Dagster charts are not in ../shared: one clear error."""
+    with pytest.raises(RenderError, match=r"chart (dagster|superset) .* is missing.*helm pull"):
+        render_stack("local-extra", plan=shipped_plan("local-extra"))
+
+
+def test_local_renders_each_app_in_its_delivery_mode(shipped_plan):
+    result = rendered("local", shipped_plan)
+    modes = {r.chart.name: r.delivery for r in result.releases}
+    assert modes == {"airbyte": "argocd", "airflow": "argocd", "datahub": "argocd",
+                     "datahub-prerequisites": "argocd", "metabase": "argocd",
+                     "argo-cd": "helm", "kube-prometheus-stack": "helm"}
+    airflow = next(r for r in result.releases if r.chart.name == "airflow")
+    assert airflow.namespace == "acme-marketing-dev"
+    # The layered values reached Helm: the pod-template env our code computes.
+    scheduler = [o for o in airflow.objects if o["kind"] == "Deployment"
+                 and o["metadata"]["name"].endswith("scheduler")]
+    env = {e["name"]: e.get("value") for c in
+           scheduler[0]["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+    assert env.get("DBT_POD_TEMPLATES") == "/opt/airflow/pod-templates/dbt"
+    config = next(o for o in airflow.objects if o["kind"] == "ConfigMap"
+                  and "airflow.cfg" in o.get("data", {}))
+    assert "executor = KubernetesExecutor" in config["data"]["airflow.cfg"]
+
+
+def test_prod_datahub_runs_standalone_consumers(shipped_plan):
+    """The render found the chart refusing 2 GMS replicas with managed ingestion."""
+    result = rendered("aws-finance", shipped_plan)
+    datahub = next(r for r in result.releases if r.chart.name == "datahub")
+    names = {o["metadata"]["name"] for o in datahub.objects if o["kind"] == "Deployment"}
+    assert any(n.endswith("mce-consumer") for n in names), names
+    values = copy.deepcopy(datahub.values)
+    values["global"]["datahub_standalone_consumers_enabled"] = False
+    with pytest.raises(RenderError, match="Managed ingestion can not be used"):
+        template(find_chart(datahub.chart), datahub.name, datahub.namespace, values,
+                 Capabilities(result.kube_version))
+
+
+@pytest.fixture(scope="module")
+def validator():
+    from dataplatform.rendered import platform_crds
+
+    return Validator("1.33.0", platform_crds())
+
+
+DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment",
+              "metadata": {"name": "web", "namespace": "d"},
+              "spec": {"selector": {"matchLabels": {"a": "b"}},
+                       "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+                           "containers": [{"name": "c", "image": "nginx:1.27",
+                                           "resources": {"limits": {"cpu": "1"}}}]}}}}
+
+
+def test_schema_refuses_a_misspelt_nested_field_and_a_wrong_type(validator):
+    assert validator.errors(DEPLOYMENT) == []
+    typo = copy.deepcopy(DEPLOYMENT)
+    typo["spec"]["template"]["spec"]["containers"][0]["resources"]["limts"] = {}
+    assert any("limts" in e for e in validator.errors(typo))
+    wrong = copy.deepcopy(DEPLOYMENT)
+    wrong["spec"]["replicas"] = "two"
+    assert any(e.startswith("spec.replicas") for e in validator.errors(wrong))
+    gone = {**DEPLOYMENT, "apiVersion": "extensions/v1beta1"}
+    assert any("does not exist in Kubernetes 1.33.0" in e for e in validator.errors(gone))
+
+
+def test_crd_objects_are_checked_against_the_platforms_crds(validator):
+    monitor = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+               "metadata": {"name": "m", "namespace": "d"},
+               "spec": {"selector": {}, "endpoints": [{"port": "http"}]}}
+    assert validator.errors(monitor) == []
+    bad = copy.deepcopy(monitor)
+    bad["spec"]["endpoints"][0]["intervall"] = "30s"
+    assert any("intervall" in e for e in validator.errors(bad))
+    unknown = {**monitor, "apiVersion": "velero.io/v1", "kind": "Schedule"}
+    assert any("no CRD" in e for e in validator.errors(unknown))
+    # What the offline plan cannot know is not judged.
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+              "stringData": "[secret]"}
+    assert validator.errors(secret) == []
+
+
+def _with_extra_object(stack, shipped_plan, obj, monkeypatch):
+    """Render `stack` with `obj` added to its first Argo CD release's output."""
+    import dataplatform.rendered as rendered_mod
+
+    real = rendered_mod.template
+    first = next(r for r in releases_of(shipped_plan(stack)) if r.delivery == "argocd")
+
+    def template_plus(chart, release, namespace, values, caps):
+        text = real(chart, release, namespace, values, caps)
+        return text + ("\n---\n" + json.dumps(obj) if release == first.name else "")
+
+    monkeypatch.setattr(rendered_mod, "template", template_plus)
+    return render_stack(stack, plan=shipped_plan(stack)).errors
+
+
+def test_duplicates_and_objects_outside_the_domain_fence_are_errors(shipped_plan, monkeypatch):
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "sneaky"}, "rules": []}
+    errors = _with_extra_object("local", shipped_plan, role, monkeypatch)
+    assert any("ClusterRole sneaky: cluster-scoped" in e for e in errors), errors
+    elsewhere = {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "x", "namespace": "kube-system"}}
+    errors = _with_extra_object("local", shipped_plan, elsewhere, monkeypatch)
+    assert any("namespace kube-system is not a destination" in e for e in errors), errors
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}}
+    errors = _with_extra_object("local", shipped_plan, quota, monkeypatch)
+    assert any("namespaceResourceBlacklist" in e for e in errors), errors
+    # The program's own quota object has this name in the domain namespace.
+    plan = shipped_plan("local")
+    own = next(r for r in plan.resources if r.type == "kubernetes:core/v1:ResourceQuota")
+    dup = {"apiVersion": "v1", "kind": "ResourceQuota",
+           "metadata": {"name": own.inputs["metadata"]["name"]}}
+    errors = _with_extra_object("local", shipped_plan, dup, monkeypatch)
+    assert any("duplicate of the one from program" in e for e in errors), errors
+
+
+def test_a_missing_chart_is_one_clear_error_and_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(helm_mod, "SHARED_CHARTS", tmp_path / "none")
+    monkeypatch.setenv("HELM_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DATAPLATFORM_CHARTS", raising=False)
+    with pytest.raises(RenderError, match=r"chart argo-cd 10\.1\.1 .* is missing"):
+        find_chart(chart_pin("argo-cd"), tmp_path)
+    # A chart folder at another version is named as such.
+    (tmp_path / "metabase").mkdir()
+    (tmp_path / "metabase" / "Chart.yaml").write_text("name: metabase\nversion: 9.9.9\n")
+    with pytest.raises(RenderError, match=r"is 9\.9\.9"):
+        find_chart(chart_pin("metabase"), tmp_path)
+    helm_mod_platform = __import__("dataplatform.rendered", fromlist=["platform_crds"])
+    helm_mod_platform.platform_crds.cache_clear()
+    try:
+        assert main(["render", "local", "--charts", str(tmp_path)]) == 2
+    finally:
+        helm_mod_platform.platform_crds.cache_clear()
+    err = capsys.readouterr().err
+    assert "render: chart argo-cd 10.1.1" in err and "Traceback" not in err
+
+
+def test_cli_render_writes_one_manifest_per_release(tmp_path, capsys):
+    assert main(["render", "local", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Render of stack 'local' (Kubernetes 1.33.0): 7 releases")
+    assert "Errors: none" in out
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "acme-marketing-dev--airflow.yaml" in files and len(files) == 7
+    assert main(["render", "local", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["errors"] == [] and "argocd/argocd" in summary["releases"]
