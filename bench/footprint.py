@@ -1,4 +1,5 @@
-"""Resource footprint of every app, per profile, from the values files alone.
+"""Resource footprint: summed over the rendered pods of shipped stacks (`dataplatform
+render`), then, for comparison, the earlier estimate from the values files alone.
 
     .venv/bin/python bench/footprint.py [--profile dev|prod]    (default: both)
 
@@ -214,11 +215,79 @@ def report(profile: str, shared: Path | None) -> tuple[list[Footprint], list[str
     return rows, problems
 
 
+def rendered_report(stacks: list[str]) -> list[str]:
+    """Requests and limits summed over each stack's rendered pods (the truth the values-file
+    estimate below approximates), against the domain namespace's ResourceQuota."""
+    from dataplatform.rendered import RenderError, render_stack
+    from dataplatform.rendered.footprint import cpu as cores
+    from dataplatform.rendered.footprint import memory as nbytes
+    from dataplatform.rendered.footprint import stack_workloads, totals
+
+    problems: list[str] = []
+    gib = 2**30
+    print("from the render (replicas x containers, init containers by the max rule; "
+          "LimitRange defaults applied)")
+    print(f"{'stack':<15}{'scope':<24}{'cpu req':>8}{'mem req':>9}{'cpu lim':>8}{'mem lim':>9}"
+          f"{'jobs req':>16}{'unsized':>8}")
+    for stack in stacks:
+        try:
+            result = render_stack(stack)
+        except RenderError as exc:
+            print(f"{stack:<15}not rendered: {exc}"[:200])
+            continue
+        work = stack_workloads(result)
+        quotas = [o for o in result.direct if o.get("kind") == "ResourceQuota"]
+        scopes = {"all": work}
+        for q in quotas:
+            ns = q["metadata"]["namespace"]
+            scopes[ns] = [w for w in work if _namespace(w, result) == ns]
+        for scope, items in scopes.items():
+            t, b = totals(items), totals(items, batch=True)
+            unsized = sum(len(w.unsized) > 0 for w in items)
+            print(f"{stack:<15}{scope[:23]:<24}{t.req_cpu:>8.2f}{t.req_mem / gib:>8.2f}G"
+                  f"{t.lim_cpu:>8.2f}{t.lim_mem / gib:>8.2f}G"
+                  f"{b.req_cpu:>8.2f}/{b.req_mem / gib:>6.2f}G{unsized:>8}")
+        for q in quotas:
+            ns, hard = q["metadata"]["namespace"], q["spec"]["hard"]
+            t = totals(scopes[ns])
+            t.add(totals(scopes[ns], batch=True))
+            for key, used, conv in (("requests.cpu", t.req_cpu, cores),
+                                    ("requests.memory", t.req_mem, nbytes),
+                                    ("limits.cpu", t.lim_cpu, cores),
+                                    ("limits.memory", t.lim_mem, nbytes)):
+                if key in hard and used > conv(hard[key]) + 1e-9:
+                    problems.append(f"{stack}: {ns} asks {used:.2f} of {key}, quota "
+                                    f"{hard[key]}")
+        for w in work:
+            for gap in w.unsized:
+                print(f"  unsized in the chart (LimitRange default applies): {w.release} "
+                      f"{w.kind} {w.name}: {gap}")
+        left = sorted({s for r in result.releases for s in r.left_out})
+        if left:
+            print(f"  not rendered (no templates in the chart folder): {', '.join(left)}")
+    for p in problems:
+        print(f"QUOTA: {p}")
+    return problems
+
+
+def _namespace(w, result) -> str:
+    release = next((r for r in result.releases if f"{r.namespace}/{r.name}" == w.release), None)
+    if release is not None:
+        return release.namespace
+    obj = next(o for o in result.direct if o.get("metadata", {}).get("name") == w.name
+               and o.get("kind") == w.kind)
+    return obj["metadata"].get("namespace", "default")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["dev", "prod"], action="append",
                         help="profile to report (repeatable; default: dev and prod)")
+    parser.add_argument("--stacks", default="local,gcp-marketing,aws-finance",
+                        help="stacks whose render is summed (comma-separated)")
     args = parser.parse_args(argv)
+    quota_problems = rendered_report([s for s in args.stacks.split(",") if s])
+    print("\nthe values-file estimate (what the render replaces):")
     shared = shared_charts_dir()
     if shared is None:
         print("note: ../shared/charts is absent: chart apps are not counted", file=sys.stderr)
@@ -233,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"OVER BUDGET: {problem}")
         failed = failed or bool(missing) or bool(problems)
-    return 1 if failed else 0
+    return 1 if failed or quota_problems else 0
 
 
 if __name__ == "__main__":

@@ -170,7 +170,9 @@ def template(chart: Path, release: str, namespace: str, values: dict,
         f.flush()
         cmd = [helm_binary(), "template", release, str(usable_chart(chart)[0]),
                "--namespace", namespace, "--values", f.name,
-               "--kube-version", caps.kube_version, "--include-crds"]
+               "--kube-version", caps.kube_version, "--include-crds",
+               # Test hooks run only on `helm test`; neither a Release nor Argo CD applies them.
+               "--skip-tests"]
         for api in caps.api_versions:
             cmd += ["--api-versions", api]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False,
