@@ -36,11 +36,21 @@ def _plan(args: argparse.Namespace) -> int:
         # Components validate their arguments before creating any child.
         print(f"{stack_file(args.stack, args.stacks_dir)}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    extra = []
+    if args.rendered and not args.no_policy:
+        from dataplatform.rendered import RenderError, as_planned, render_stack
+
+        try:
+            extra = as_planned(render_stack(args.stack, args.stacks_dir, args.charts, plan))
+        except RenderError as exc:
+            print(f"render: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
     if not args.no_policy:
         from dataplatform.plan.policy import PolicyConfigError, PolicyPackError, check_plan
 
         try:
-            plan.policy = [*plan.policy, *check_plan(plan, args.stacks_dir, args.policy_config)]
+            plan.policy = [*plan.policy, *check_plan(plan, args.stacks_dir, args.policy_config,
+                                                     extra=extra)]
         except PolicyConfigError as exc:
             print(exc, file=sys.stderr)
             return EXIT_CONFIG
@@ -185,6 +195,11 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
                       help="policy pack config (the --policy-pack-config format) "
                            "(default: policies/config/<stack>.json when it exists)")
+    plan.add_argument("--rendered", action="store_true",
+                      help="also render every Helm release (see `render`) and pass the "
+                           "chart-made objects to the policy pack")
+    plan.add_argument("--charts", type=Path, metavar="DIR",
+                      help="chart folder for --rendered (as `render --charts`)")
     plan.set_defaults(func=_plan)
     render = sub.add_parser("render", help="render every Helm release of a stack with its "
                                            "pinned chart, and validate the objects")

@@ -300,23 +300,29 @@ def read_overrides(stack: str, path: Path | None = None) -> dict[str, Any]:
 
 
 def evaluate(plan: Plan, profile: str, overrides: Mapping[str, Any] | None = None,
-             pack: PolicyPackClient | None = None) -> list[dict[str, str]]:
-    """The pack's findings on `plan` (starts and stops a pack unless one is given)."""
+             pack: PolicyPackClient | None = None,
+             extra: Iterable[PlannedResource] = ()) -> list[dict[str, str]]:
+    """The pack's findings on `plan` (starts and stops a pack unless one is given).
+
+    `extra`: chart-rendered objects, analyzed in the same pass (under Argo CD delivery the
+    engine never sees them, so the offline plan hands them over itself).
+    """
     if pack is None:
         with PolicyPackClient() as started:
-            return evaluate(plan, profile, overrides, started)
+            return evaluate(plan, profile, overrides, started, extra)
     pack.configure(plan.stack, profile, overrides)
-    return pack.analyze(plan.resources, plan.stack)
+    return pack.analyze([*plan.resources, *extra], plan.stack)
 
 
 def check_plan(plan: Plan, stacks_dir: Path = STACKS_DIR, config_file: Path | None = None,
-               pack: PolicyPackClient | None = None) -> list[dict[str, str]]:
+               pack: PolicyPackClient | None = None,
+               extra: Iterable[PlannedResource] = ()) -> list[dict[str, str]]:
     """What `dataplatform plan` runs: the stack's profile and policy config, then the pack."""
     from dataplatform.program import load
 
     overrides = read_overrides(plan.stack, config_file)
     try:
-        return evaluate(plan, load(plan.stack, stacks_dir).profile, overrides, pack)
+        return evaluate(plan, load(plan.stack, stacks_dir).profile, overrides, pack, extra)
     except PolicyConfigError as exc:
         raise PolicyConfigError(f"{config_file or CONFIG_DIR / f'{plan.stack}.json'}: "
                                 f"{exc}") from None

@@ -22,7 +22,7 @@ import yaml
 
 from dataplatform.charts import ChartPin, chart_pin, chart_pins
 from dataplatform.config.loader import STACKS_DIR
-from dataplatform.plan.engine import Plan
+from dataplatform.plan.engine import Plan, PlannedResource
 from dataplatform.rendered.helm import (
     Capabilities,
     RenderError,
@@ -221,4 +221,24 @@ def _fenced(obj: dict[str, Any], ns: str, scoped: bool, spec: dict[str, Any]) ->
         out.append("a kind the domain's AppProject refuses (namespaceResourceBlacklist)")
     if not any(d.get("namespace") in ("*", ns) for d in spec.get("destinations") or []):
         out.append(f"namespace {ns} is not a destination of the domain's AppProject")
+    return out
+
+
+def as_planned(result: RenderResult) -> list[PlannedResource]:
+    """The rendered objects as the analyzer would see chart children: typed by their
+    Pulumi Kubernetes token, parented to the Release or Application that makes them."""
+    out = []
+    for rel in result.releases:
+        for obj in rel.objects:
+            api, kind = str(obj["apiVersion"]), str(obj["kind"])
+            if kind == "CustomResourceDefinition":
+                continue  # megabytes of schema, and no guardrail reads one
+            group, _, version = api.rpartition("/")
+            token = f"kubernetes:{group or 'core'}/{version}:{kind}"
+            meta = obj.get("metadata") or {}
+            name = f"{meta.get('namespace') or rel.namespace}/{meta.get('name')}"
+            urn = f"{rel.urn}$${token}::{name}"
+            out.append(PlannedResource(urn=urn, type=token, name=name, parent=rel.urn,
+                                       custom=True, inputs=obj, protect=False,
+                                       retain_on_delete=False, depends_on=[], provider=None))
     return out
