@@ -37,8 +37,11 @@ from components.lineage.sources import (
 )
 
 UID = 1000  # the DataHub images' user
+# The standalone consumers run in prod only, but their restricted-PSS settings are set
+# everywhere, so enabling them never brings a pod the namespace refuses.
 APP_COMPONENTS = ("datahub-gms", "datahub-frontend", "acryl-datahub-actions",
-                  "datahubSystemUpdate", "datahub-ingestion-cron")
+                  "datahubSystemUpdate", "datahub-ingestion-cron", "datahub-mae-consumer",
+                  "datahub-mce-consumer")
 
 
 def recipe_configmap(key: str) -> str:
