@@ -3,7 +3,8 @@
 Order (later wins): the chart's own defaults (applied by Helm itself, so not repeated
 here), `charts-values/<app>/values.yaml`, `charts-values/<app>/<profile>.yaml`, the stack
 file's overrides, then values computed in code (bucket names, endpoints, secret names).
-Maps merge deeply; lists and scalars replace; `null` removes a key, as in Helm.
+Maps merge deeply; lists and scalars replace; `null` removes a key, as in Helm: it is
+kept in the merged values so that Helm removes the chart's own default of that key too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,25 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
+def layer(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge one of our layers onto the layers below it. Like `deep_merge`, but a `null`
+    stays in the result, so Helm deletes the chart default of that key too (a key the
+    chart sets, such as a default config file, can only be removed that way)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = layer(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
 @cache
 def _read(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
@@ -53,8 +73,8 @@ def static_values(app: str, profile: str, overrides: Mapping[str, Any] | None = 
                   values_dir: Path = VALUES_DIR) -> dict[str, Any]:
     """File layers plus the stack overrides: everything known before deployment."""
     merged: dict[str, Any] = {}
-    for layer in [*file_layers(app, profile, values_dir), dict(overrides or {})]:
-        merged = deep_merge(merged, layer)
+    for layer_values in [*file_layers(app, profile, values_dir), dict(overrides or {})]:
+        merged = layer(merged, layer_values)
     return merged
 
 
@@ -63,7 +83,7 @@ def layered_values(app: str, profile: str, overrides: Mapping[str, Any] | None =
                    values_dir: Path = VALUES_DIR) -> pulumi.Output[dict[str, Any]]:
     """All layers, the computed ones last. Computed values may hold Outputs."""
     base = static_values(app, profile, overrides, values_dir)
-    return pulumi.Output.from_input(computed or {}).apply(lambda c: deep_merge(base, c))
+    return pulumi.Output.from_input(computed or {}).apply(lambda c: layer(base, c))
 
 
 def typed_settings(app: str, profile: str, model: type[T],
@@ -74,7 +94,8 @@ def typed_settings(app: str, profile: str, model: type[T],
     Our own manifests (MinIO, Postgres) keep their images and sizes in charts-values/
     like the charts do, so one layering rule and one place to look hold for both.
     """
-    merged = static_values(app, profile, overrides, values_dir)
+    # Our own manifests have no chart defaults below them: a null only removes.
+    merged = _drop_nulls(static_values(app, profile, overrides, values_dir))
     try:
         return model.model_validate(merged)
     except ValidationError as exc:

@@ -30,6 +30,7 @@ from dataplatform.rendered.helm import (
     template,
     usable_chart,
 )
+from dataplatform.rendered.podsecurity import namespace_levels, pod_spec, violations
 from dataplatform.rendered.schemas import Validator, cluster_scoped
 
 RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -181,6 +182,7 @@ def _check(plan: Plan, releases: list[Release], direct: list[dict[str, Any]],
     errors: list[str] = []
     seen: dict[tuple[str, str, str, str], str] = {}
     projects = {r.inputs["metadata"].get("name"): r for r in plan.by_type(APP_PROJECT)}
+    levels = namespace_levels(direct)
     sources = [("program", None, o, "default") for o in direct]
     sources += [(f"{r.namespace}/{r.name}", r, o, r.namespace)
                 for r in releases for o in r.objects]
@@ -190,6 +192,10 @@ def _check(plan: Plan, releases: list[Release], direct: list[dict[str, Any]],
         ns = "" if scoped else str(meta.get("namespace") or default_ns)
         label = f"{where}: {obj.get('kind')} {ns + '/' if ns else ''}{meta.get('name', '?')}"
         errors += [f"{label}: {e}" for e in validator.errors(obj)]
+        spec = pod_spec(obj)
+        if spec is not None and ns in levels:
+            errors += [f"{label}: Pod Security '{levels[ns]}' of {ns} refuses it: {v}"
+                       for v in violations(spec, levels[ns])]
         if meta.get("name") is not None:
             key = (str(obj.get("apiVersion")).split("/")[0] if "/" in str(obj.get("apiVersion"))
                    else "", str(obj.get("kind")), ns, str(meta.get("name")))

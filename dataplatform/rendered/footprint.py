@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dataplatform.rendered import RenderResult
+from dataplatform.rendered.podsecurity import POD_PATHS
 
-POD_PATHS = {
-    "Deployment": ("spec", "template", "spec"), "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"), "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"), "Pod": ("spec",),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
+if TYPE_CHECKING:
+    from dataplatform.rendered import RenderResult
+
 BATCH = ("Job", "CronJob")
 _UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
 

@@ -244,3 +244,32 @@ def test_footprint_counts_replicas_and_init_containers_by_the_max_rule():
     (j,) = workloads("r", [bare], {"n": {"defaultRequest": {"cpu": "100m", "memory": "128Mi"},
                                          "default": {"cpu": "500m", "memory": "512Mi"}}})
     assert j.pod.req_cpu == 0.1 and len(j.unsized) == 4
+
+
+def test_pod_security_of_the_namespace_is_enforced_on_rendered_pods(shipped_plan, monkeypatch):
+    """aws-finance enforces `restricted`: a chart pod that would be refused is an error."""
+    from dataplatform.rendered.podsecurity import violations
+
+    bare = copy.deepcopy(DEPLOYMENT)
+    bare["metadata"]["namespace"] = "acme-finance-prod"
+    errors = _with_extra_object("aws-finance", shipped_plan, bare, monkeypatch)
+    assert any("Pod Security 'restricted' of acme-finance-prod refuses it: container c does "
+               "not drop ALL capabilities" in e for e in errors), errors
+    spec = bare["spec"]["template"]["spec"]
+    assert list(violations(spec, "privileged")) == []
+    assert list(violations(spec, "baseline")) == []
+    spec["hostNetwork"] = True
+    assert list(violations(spec, "baseline")) == ["hostNetwork is set"]
+
+
+def test_opensearch_runs_without_the_charts_config_file_init_container(shipped_plan):
+    """The chart's `configfile` init container has no securityContext (restricted refuses it);
+    a `null` in our values removes the chart's default config file, so it is not rendered."""
+    result = rendered("aws-finance", shipped_plan)
+    prereq = next(r for r in result.releases if r.chart.name == "datahub-prerequisites")
+    (sts,) = [o for o in prereq.objects if o["kind"] == "StatefulSet"
+              and "opensearch" in o["metadata"]["name"]]
+    spec = sts["spec"]["template"]["spec"]
+    assert "configfile" not in {c["name"] for c in spec.get("initContainers") or []}
+    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+    assert env["DISABLE_SECURITY_PLUGIN"] == "true" and env["node.store.allow_mmap"] == "false"

@@ -38,7 +38,9 @@ def test_layer_order_is_file_profile_stack(values_dir):
     merged = static_values("demo", "dev", {"layer": "stack", "stack": 1}, values_dir)
     assert merged == {"layer": "stack", "file": 1, "profile": 1, "stack": 1,
                       "image": {"tag": "1.1", "pullPolicy": "IfNotPresent"},
-                      "list": ["profile"]}
+                      "list": ["profile"],
+                      # kept, so Helm removes the chart's own default of that key
+                      "profileOnly": None}
     assert static_values("demo", "prod", {}, values_dir)["layer"] == "prod"
 
 
@@ -65,3 +67,11 @@ def test_computed_values_come_last_and_may_be_outputs(values_dir):
         assert v["profile"] == 1
 
     return out.apply(check)
+
+
+def test_a_null_is_kept_so_helm_removes_the_chart_default():
+    from components._values import layer
+
+    merged = layer({"config": {"a.yml": "x", "keep": 1}}, {"config": {"a.yml": None}})
+    assert merged == {"config": {"a.yml": None, "keep": 1}}
+    assert layer({}, {"config": {"b.yml": None}}) == {"config": {"b.yml": None}}
