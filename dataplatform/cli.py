@@ -23,19 +23,26 @@ from dataplatform.config.loader import STACKS_DIR, available_stacks, stack_file
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 
 
-def _plan(args: argparse.Namespace) -> int:
+def _offline_plan(args: argparse.Namespace):
+    """The stack's offline plan, or the exit code after printing why there is none."""
     from dataplatform.plan.engine import plan_stack
-    from dataplatform.plan.render import to_json, to_text
 
     try:
-        plan = plan_stack(args.stack, args.stacks_dir)
+        return plan_stack(args.stack, args.stacks_dir)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_CONFIG
     except ValueError as exc:
         # Components validate their arguments before creating any child.
         print(f"{stack_file(args.stack, args.stacks_dir)}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    return EXIT_CONFIG
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from dataplatform.plan.render import to_json, to_text
+
+    plan = _offline_plan(args)
+    if isinstance(plan, int):
+        return plan
     extra = []
     if args.rendered and not args.no_policy:
         from dataplatform.rendered import RenderError, as_planned, render_stack
@@ -69,14 +76,11 @@ def _render(args: argparse.Namespace) -> int:
     from dataplatform.rendered import RenderError, render_stack
     from dataplatform.rendered.report import summary_text, write_manifests
 
+    plan = _offline_plan(args)
+    if isinstance(plan, int):
+        return plan
     try:
-        result = render_stack(args.stack, args.stacks_dir, args.charts)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    except ValueError as exc:
-        print(f"{stack_file(args.stack, args.stacks_dir)}: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        result = render_stack(args.stack, args.stacks_dir, args.charts, plan)
     except RenderError as exc:
         print(f"render: {exc}", file=sys.stderr)
         return EXIT_CONFIG
