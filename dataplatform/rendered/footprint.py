@@ -13,28 +13,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dataplatform.chartcheck import parse_quantity
 from dataplatform.rendered.podsecurity import POD_PATHS
 
 if TYPE_CHECKING:
     from dataplatform.rendered import RenderResult
 
 BATCH = ("Job", "CronJob")
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
-
-
-def cpu(q: Any) -> float:
-    """A CPU quantity in cores."""
-    s = str(q)
-    return float(s[:-1]) / 1000 if s.endswith("m") else float(s)
-
-
-def memory(q: Any) -> float:
-    """A memory quantity in bytes."""
-    s = str(q)
-    for unit, factor in _UNITS.items():
-        if s.endswith(unit):
-            return float(s[: -len(unit)]) * factor
-    return float(s)
+# One quantity parser for the project (CPU in cores, memory in bytes).
+cpu = memory = parse_quantity
 
 
 @dataclass
