@@ -7,7 +7,17 @@ CrossGuard policy pack. Enforcement: mandatory in prod stacks, advisory in dev (
 
 from __future__ import annotations
 
-from guardrails import apps, buckets, clusters, databases, kubernetes, stack, tags
+from guardrails import (
+    apps,
+    availability,
+    buckets,
+    clusters,
+    databases,
+    kubernetes,
+    pods,
+    stack,
+    tags,
+)
 from guardrails._base import default_enforcement_level
 
 PACK_NAME = "dataplatform-guardrails"
@@ -18,9 +28,11 @@ POLICIES = [
     *databases.POLICIES,
     *clusters.POLICIES,
     *kubernetes.POLICIES,
+    *pods.POLICIES,
     *apps.POLICIES,
     *tags.POLICIES,
     *stack.POLICIES,
+    *availability.POLICIES,
 ]
 
 __all__ = ["DESCRIPTION", "PACK_NAME", "POLICIES", "default_enforcement_level"]

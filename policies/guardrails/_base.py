@@ -79,6 +79,25 @@ def num(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def flag(value: Any) -> bool:
+    """Whether a boolean field is true, also as a rendered template may carry it ("true")."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def integer(value: Any) -> int | None:
+    """A whole number as it may arrive (int, a protobuf double, "0", "8080"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    return value if isinstance(value, int) else None
+
+
 def as_map(value: Any) -> Mapping[str, Any]:
     """A map value, also when it arrives JSON-encoded (provider inputs are strings)."""
     if isinstance(value, str):
@@ -176,3 +195,18 @@ def label(r: ResourceValidationArgs | PolicyResource) -> str:
     """How a message names a resource: its type's short name and its Pulumi name."""
     kind = r.resource_type.rsplit(":", 1)[-1]
     return f"{kind} '{r.name}'"
+
+
+def k8s_label(r: ResourceValidationArgs | PolicyResource) -> str:
+    """How a message names a Kubernetes object: kind, namespace/name, and the chart (the
+    Helm Release or Argo CD Application that rendered it) when it has one."""
+    kind = r.resource_type.rsplit(":", 1)[-1]
+    name, ns = known(r.props, "metadata.name"), known(r.props, "metadata.namespace")
+    text = f"{kind} '{ns}/{name}'" if name and ns else f"{kind} '{name or r.name}'"
+    parent = r.opts.parent or ""
+    if parent.count("::") >= 3:
+        parent_type, parent_name = parent.rsplit("::", 2)[1:]
+        parent_kind = parent_type.rsplit("$", 1)[-1].rsplit(":", 1)[-1]
+        if parent_kind in ("Release", "Application", "Chart"):
+            text += f" (rendered by {parent_kind} '{parent_name}')"
+    return text

@@ -1,9 +1,13 @@
 """Kubernetes objects: pinned images, sized containers, non-root pods, internal load
 balancers, no host paths.
 
-Pod specs are found in every workload kind, at the path the kind keeps its template.
-Objects rendered inside a Helm chart (a Release or an Argo CD Application) are not
-Pulumi resources; `apps.py` governs those charts instead.
+Pod specs are found in every workload kind, at the path the kind keeps its template
+(`POD_SPEC`). Objects a Pulumi program creates arrive with their inputs; objects rendered
+by a Helm chart (a Release or an Argo CD Application, their parent) arrive the same way
+from the offline plan: the type token of their kind (`kubernetes:apps/v1:Deployment`,
+`kubernetes:core/v1:Pod`) and the whole object as inputs. `apps.py` governs the charts
+themselves. Values are read as a rendered template may carry them: booleans also as
+"true", numbers also as doubles or strings ("0").
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterator, Mapping
 
 from pulumi_policy import Severity
 
-from guardrails._base import get, items, label, resource_policy
+from guardrails._base import flag, get, integer, items, label, resource_policy
 
 POD_SPEC = {
     "kubernetes:core/v1:Pod": "spec",
@@ -22,6 +26,9 @@ POD_SPEC = {
     "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
     "kubernetes:batch/v1:Job": "spec.template.spec",
     "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+    "kubernetes:batch/v1beta1:CronJob": "spec.jobTemplate.spec.template.spec",
+    "kubernetes:core/v1:ReplicationController": "spec.template.spec",
+    "kubernetes:core/v1:PodTemplate": "template.spec",
 }
 SERVICE = "kubernetes:core/v1:Service"
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
@@ -80,13 +87,14 @@ def check_resources(args, cfg) -> Iterator[str]:
 
 def check_non_root(args, cfg) -> Iterator[str]:
     spec = pod_spec(args)
-    pod_non_root = get(spec, "securityContext.runAsNonRoot") is True
-    pod_root_uid = get(spec, "securityContext.runAsUser") == 0
+    pod_sc = get(spec, "securityContext") or {}
     for where, c in containers(spec):
         sc = get(c, "securityContext") or {}
-        non_root = get(sc, "runAsNonRoot", pod_non_root)
-        root_uid = get(sc, "runAsUser") == 0 or (get(sc, "runAsUser") is None and pod_root_uid)
-        if non_root is not True or root_uid:
+        non_root = get(sc, "runAsNonRoot")
+        non_root = flag(get(pod_sc, "runAsNonRoot") if non_root is None else non_root)
+        uid = integer(get(sc, "runAsUser"))
+        uid = integer(get(pod_sc, "runAsUser")) if uid is None else uid
+        if not non_root or uid == 0:
             yield (f"{label(args)}: {where} may run as root: set securityContext "
                    "runAsNonRoot=True (on the pod or the container) with a non-zero runAsUser")
 

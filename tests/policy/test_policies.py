@@ -7,11 +7,12 @@ import re
 import pytest
 from cases_data import CASES as DATA_CASES
 from cases_platform import CASES as PLATFORM_CASES
+from cases_pods import CASES as POD_CASES
 from policy_helpers import run
 
 pytestmark = pytest.mark.policy
 
-CASES = DATA_CASES + PLATFORM_CASES
+CASES = DATA_CASES + PLATFORM_CASES + POD_CASES
 FIX = re.compile(r"\b(set|add|use|remove|create|pin|list|annotate|upgrade|replace|raise)\b",
                  re.I)
 
