@@ -21,12 +21,15 @@ class ChartPin:
     name: str
     repo: str
     version: str
+    app_version: str = ""
+    """What the chart at `repo` declares as its appVersion (empty: it declares none)."""
 
 
 @cache
 def chart_pins() -> dict[str, ChartPin]:
     data = yaml.safe_load(LOCK_FILE.read_text())["charts"]
-    return {name: ChartPin(name, c["repo"], str(c["version"])) for name, c in data.items()}
+    return {name: ChartPin(name, c["repo"], str(c["version"]), str(c.get("appVersion") or ""))
+            for name, c in data.items()}
 
 
 def chart_pin(name: str) -> ChartPin:

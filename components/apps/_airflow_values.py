@@ -8,6 +8,7 @@ override set (a computed list would replace them otherwise).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,10 @@ DBT_TEMPLATES_DIR = "/opt/airflow/pod-templates/dbt"
 DBT_TEMPLATES_ENV = "DBT_POD_TEMPLATES"
 """Variable holding DBT_TEMPLATES_DIR, for a DAG's `pod_template_file`."""
 DBT_TEMPLATES_VOLUME = "dbt-pod-templates"
+MIGRATION_WAIT = "wait-for-airflow-migrations"
+"""The init container (charts-values/airflow/values.yaml) that holds a component back
+until `airflow db migrate` has run."""
+AIRFLOW_HOME = "/opt/airflow"
 # Components that run Airflow code: they share the app's cloud identity (task logs).
 AIRFLOW_COMPONENTS = ("workers", "scheduler", "apiServer", "triggerer", "dagProcessor",
                       "migrateDatabaseJob", "createUserJob", "cleanup")
@@ -145,6 +150,28 @@ def git_sync(settings: AirflowConfig, names: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def api_server_migration_wait(static: Mapping[str, Any], image: Mapping[str, str],
+                              secret: pulumi.Output[str]) -> dict[str, Any]:
+    """The scheduler's sized wait-for-migrations init container, for the API server.
+
+    The chart passes the scheduler's `extraInitContainers` through `tpl` but not the API
+    server's, so its template references are resolved here."""
+    wait = copy.deepcopy(next(c for c in static["scheduler"]["extraInitContainers"]
+                              if c["name"] == MIGRATION_WAIT))
+    wait["image"] = f"{image['repository']}:{image['tag']}"
+    wait["args"] = [*wait["args"][:-1], "--migration-wait-timeout="
+                    f"{static['images']['migrationsWaitTimeout']}"]
+    wait["env"] = [{"name": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "valueFrom": {
+        "secretKeyRef": {"name": secret, "key": "connection"}}}]
+    wait["volumeMounts"] = [{**m, "mountPath": f"{AIRFLOW_HOME}/airflow.cfg"}
+                            for m in wait["volumeMounts"]]
+    wait.pop("imagePullPolicy", None)  # Kubernetes' default for a pinned tag: IfNotPresent
+    left = [k for k, v in wait.items() if "{{" in json.dumps(v, default=lambda _: "")]
+    if left:  # a new template reference in the values file, unresolved here
+        raise ValueError(f"apiServer wait-for-migrations: unresolved template in {left}")
+    return wait
+
+
 def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[str, Any],
                     names: Mapping[str, pulumi.Output[str]]) -> dict[str, Any]:
     """The computed layer. `static` is the merged file + stack layers, `names` the
@@ -162,6 +189,9 @@ def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[st
         **{k: names[k] for k in ("fernetKeySecretName", "apiSecretKeySecretName",
                                  "jwtSecretName", "webserverSecretKeySecretName")},
         "dags": {"gitSync": git_sync(settings, names)},
+        "apiServer": {"extraInitContainers": _list(static.get("apiServer") or {},
+                                                   "extraInitContainers", [
+            api_server_migration_wait(static, image, names["metadataSecretName"])])},
         "config": {"logging": logging, **({"datahub": datahub} if datahub else {})},
         "createUserJob": {"extraVolumes": _list(static.get("createUserJob") or {},
                                                 "extraVolumes", [{

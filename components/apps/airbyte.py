@@ -9,8 +9,8 @@
   created with workload identity; as the chart then creates no RBAC, the Role the
   workload launcher needs is created here.
 - Access: the API and web UI at `airbyte-airbyte-server-svc:8001`, inside the cluster only;
-  in prod the server runs 2+ replicas spread across zones, with a PodDisruptionBudget
-  created here (the chart has no PDB setting).
+  in prod the server, the workload API server and the manifest server run 2+ replicas,
+  each with a PodDisruptionBudget created here (the chart has no PDB setting).
 """
 
 from __future__ import annotations
@@ -43,12 +43,19 @@ WORKLOAD_RULES = [
 ]
 
 
-def server_replicas(values: Mapping[str, Any]) -> int:
-    """Replicas of airbyte-server in the merged static values (0 when it is disabled)."""
-    server = values.get("server") or {}
-    if server.get("enabled") is False:
+SERVING = {"server": "server", "workloadApiServer": "workload-api-server",
+           "manifestServer": "manifest-server"}
+"""Components behind a Service that others call (values key: pod name label). Each
+gets a PodDisruptionBudget once it runs 2+ replicas; Temporal stays one instance (its
+auto-setup image migrates the schema at start), cron is a scheduler."""
+
+
+def replicas(values: Mapping[str, Any], component: str = "server") -> int:
+    """Replicas of a component in the merged static values (0 when it is disabled)."""
+    settings = values.get(component) or {}
+    if settings.get("enabled") is False:
         return 0
-    return int(server.get("replicaCount", 1))
+    return int(settings.get("replicaCount", 1))
 
 
 class Airbyte(pulumi.ComponentResource):
@@ -77,13 +84,15 @@ class Airbyte(pulumi.ComponentResource):
         helm = HelmApp(name, ctx.helm_args(APP, computed),
                        opts=pulumi.ResourceOptions(parent=self,
                                                    depends_on=[*ctx.depends_on, *rbac]))
-        if server_replicas(static) >= 2:
-            # Keeps one server up through node drains and cluster upgrades.
-            k8s.policy.v1.PodDisruptionBudget(
-                f"{name}-server-pdb",
-                metadata={"name": f"{APP}-server", **meta},
-                spec={"minAvailable": 1, "selector": {"matchLabels": SERVER_LABELS}},
-                opts=pulumi.ResourceOptions(parent=self))
+        for component, pod_name in SERVING.items():
+            if replicas(static, component) >= 2:
+                # Keeps one pod up through node drains and cluster upgrades.
+                k8s.policy.v1.PodDisruptionBudget(
+                    f"{name}-{pod_name}-pdb",
+                    metadata={"name": f"{APP}-{pod_name}", **meta},
+                    spec={"minAvailable": 1, "selector": {"matchLabels": {
+                        **SERVER_LABELS, "app.kubernetes.io/name": pod_name}}},
+                    opts=pulumi.ResourceOptions(parent=self))
         self.url = pulumi.Output.from_input(server_url(ctx.namespace))
         # local: the chart's own ServiceAccount (global.serviceAccountName, `airbyte-admin`).
         self.service_account = pulumi.Output.from_input(

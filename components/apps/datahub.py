@@ -52,7 +52,10 @@ from components.helm_app import HelmApp
 from components.lineage.sources import domain_recipes
 
 PREREQUISITES_WAVE, DATAHUB_WAVE = 0, 1
-PDB_COMPONENTS = ("datahub-gms", "datahub-frontend")
+PDB_COMPONENTS = ("datahub-gms", "datahub-frontend", "acryl-datahub-actions",
+                  "datahub-mae-consumer")
+"""Prod workloads that run 2 replicas (charts-values/datahub/prod.yaml); the chart makes
+no PDB. The MCE consumer is the chart's singleton with managed ingestion."""
 
 
 class DataHub(pulumi.ComponentResource):

@@ -23,6 +23,7 @@ import yaml
 from dataplatform.charts import ChartPin, chart_pin, chart_pins
 from dataplatform.config.loader import STACKS_DIR
 from dataplatform.plan.engine import Plan, PlannedResource
+from dataplatform.rendered.expected import identity_warning, missing
 from dataplatform.rendered.helm import (
     Capabilities,
     RenderError,
@@ -69,6 +70,8 @@ class RenderResult:
     releases: list[Release]
     direct: list[dict[str, Any]]
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)
+    """Chart folders that are not the pinned chart (a repackage with another appVersion)."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,7 @@ class RenderResult:
                 "subchartsNotRendered": list(r.left_out)}
                 for r in self.releases},
             "directObjects": len(self.direct),
+            "warnings": self.warnings,
             "errors": self.errors,
         }
 
@@ -162,19 +166,39 @@ def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None 
     caps = Capabilities(version, tuple(validator.api_versions))
     releases = releases_of(plan)
     errors: list[str] = []
+    warnings: list[str] = []
     for rel in releases:
         chart = find_chart(rel.chart, charts)
         rel.left_out = usable_chart(chart)[1]
+        where = f"{rel.namespace}/{rel.name} ({rel.chart.name} {rel.chart.version})"
+        warning = identity_warning(rel.chart, chart)
+        if warning and warning not in warnings:
+            warnings.append(warning)
         try:
             rel.manifest = template(chart, rel.name, rel.namespace, rel.values, caps)
         except RenderError as exc:
-            errors.append(f"{rel.namespace}/{rel.name} ({rel.chart.name} "
-                          f"{rel.chart.version}): helm template failed: {exc}")
+            errors.append(f"{where}: helm template failed: {exc}")
             continue
-        rel.objects = _objects(rel.manifest)
+        rel.objects = [_placed(o, rel.namespace, validator) for o in _objects(rel.manifest)]
+        absent = missing(rel.chart.name, rel.name, rel.values, rel.objects)
+        if absent:
+            errors.append(f"{where}: renders no {', '.join(absent)}: the install would lack "
+                          "a component the platform relies on"
+                          + (" (see the chart warning above)" if warning else ""))
     direct = direct_objects(plan)
     errors += _check(plan, releases, direct, validator)
-    return RenderResult(stack, version, releases, direct, errors)
+    return RenderResult(stack, version, releases, direct, errors, warnings)
+
+
+def _placed(obj: dict[str, Any], namespace: str, validator: Validator) -> dict[str, Any]:
+    """`obj` as it lands: a namespaced object without a namespace goes to the release's,
+    as `helm install --namespace` and Argo CD's destination both place it (most charts
+    leave `metadata.namespace` out)."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and not meta.get("namespace") and not cluster_scoped(
+            obj, validator):
+        obj["metadata"] = {**meta, "namespace": namespace}
+    return obj
 
 
 def _check(plan: Plan, releases: list[Release], direct: list[dict[str, Any]],
@@ -242,8 +266,11 @@ def as_planned(result: RenderResult) -> list[PlannedResource]:
             group, _, version = api.rpartition("/")
             token = f"kubernetes:{group or 'core'}/{version}:{kind}"
             meta = obj.get("metadata") or {}
-            name = f"{meta.get('namespace') or rel.namespace}/{meta.get('name')}"
-            urn = f"{rel.urn}$${token}::{name}"
+            name = (f"{meta['namespace']}/{meta.get('name')}" if meta.get("namespace")
+                    else str(meta.get("name")))
+            # The engine's URN of a child: the parent's type chain, `$`, its own type.
+            stack_project, parent_types = rel.urn.split("::")[:2], rel.urn.split("::")[2]
+            urn = "::".join([*stack_project, f"{parent_types}${token}", name])
             out.append(PlannedResource(urn=urn, type=token, name=name, parent=rel.urn,
                                        custom=True, inputs=obj, protect=False,
                                        retain_on_delete=False, depends_on=[], provider=None))

@@ -23,6 +23,9 @@ def summary_text(result: RenderResult) -> str:
             lines.append(f"      not rendered (no templates in the chart folder): "
                          f"{', '.join(r.left_out)}")
     lines.append("")
+    if result.warnings:
+        lines.append(f"Chart warnings ({len(result.warnings)}):")
+        lines += [f"  {w}" for w in result.warnings]
     lines.append(f"Errors ({len(result.errors)}):" if result.errors else "Errors: none")
     lines += [f"  {e}" for e in result.errors]
     return "\n".join(lines)

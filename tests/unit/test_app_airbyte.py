@@ -162,6 +162,18 @@ def test_prod_server_is_highly_available(stacks):
     assert pdb.inputs["spec"] == {"minAvailable": 1,
                                   "selector": {"matchLabels": SERVER_LABELS}}
     assert pdb.inputs["metadata"]["namespace"] == "acme-finance-prod"
+    # Every served component running 2+ replicas gets one; Temporal stays a singleton.
+    values = values_of(plan, "aws-finance")
+    for key, pod in (("workloadApiServer", "workload-api-server"),
+                     ("manifestServer", "manifest-server")):
+        assert values[key]["replicaCount"] == 2
+        pdb = plan.get("kubernetes:policy/v1:PodDisruptionBudget",
+                       f"acme-finance-prod-airbyte-{pod}-pdb")
+        assert pdb.inputs["spec"]["selector"]["matchLabels"] == {
+            **SERVER_LABELS, "app.kubernetes.io/name": pod}
+    assert values["temporal"]["replicaCount"] == 1
+    assert len([p for p in plan.by_type("kubernetes:policy/v1:PodDisruptionBudget")
+                if "-airbyte-" in p.name]) == 3
 
 
 def test_dev_has_no_pdb(stacks):

@@ -339,6 +339,14 @@ def test_prod_protection_and_availability(stacks):
         zone = values[component]["affinity"]["podAntiAffinity"][
             "preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
         assert zone["topologyKey"] == "topology.kubernetes.io/zone"
+    # The Kafka consumers in groups run 2 with a PDB; the MCE consumer is the chart's singleton.
+    for component in ("acryl-datahub-actions", "datahub-mae-consumer"):
+        assert values[component]["replicaCount"] == 2
+        pdb = plan.get("kubernetes:policy/v1:PodDisruptionBudget",
+                       f"{ns}-datahub-{component.removeprefix('datahub-')}-pdb")
+        assert pdb.inputs["spec"] == {"minAvailable": 1, "selector": {"matchLabels": {
+            "app.kubernetes.io/name": component, "app.kubernetes.io/instance": "datahub"}}}
+    assert values["datahub-mce-consumer"]["replicaCount"] == 1
     assert values["global"]["kafka"]["replicationFactor"] == 3
     pre_values = values_of(plan, "aws-finance", "datahub-prerequisites")
     assert pre_values["kafka"]["controller"]["replicaCount"] == 3

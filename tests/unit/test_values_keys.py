@@ -212,12 +212,13 @@ def test_chart_lock_matches_shared_lock() -> None:
         pytest.skip(NO_SHARED)
     shared = yaml.safe_load((SHARED / "charts.lock.yaml").read_text())["charts"]
     ours = yaml.safe_load(LOCK_FILE.read_text())["charts"]
-    wrong = {name: {"ours": {k: str(ours[name].get(k)) for k in ("repo", "version")}
+    keys = ("repo", "version", "appVersion")
+    wrong = {name: {"ours": {k: str(ours[name].get(k)) for k in keys}
                     if name in ours else None,
-                    "shared": {k: str(pin[k]) for k in ("repo", "version")}}
+                    "shared": {k: str(pin.get(k)) for k in keys}}
              for name, pin in shared.items()
-             if name not in ours or any(str(ours[name].get(k)) != str(pin[k])
-                                        for k in ("repo", "version"))}
+             if name not in ours or any(str(ours[name].get(k)) != str(pin.get(k))
+                                        for k in keys)}
     assert not wrong, f"charts.lock.yaml differs from ../shared/charts/charts.lock.yaml: {wrong}"
     assert set(ours) <= set(shared), \
         f"charts without upstream defaults in ../shared: {sorted(set(ours) - set(shared))}"
