@@ -350,3 +350,24 @@ def test_a_component_a_chart_drops_is_an_error_unless_its_flag_turns_it_off():
     assert missing("airflow", "af", {"triggerer": {"enabled": False}}, objects[1:]) == [
         "Deployment af-api-server"]
     assert missing("a-chart-without-expectations", "x", {}, []) == []
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_a_freshly_onboarded_customer_renders_and_is_clean_under_the_pack(tmp_path, cloud):
+    """`dataplatform new customer` stacks with every chart-backed app: the render finds
+    nothing but the shared chart's gap, and the pack nothing on the rendered objects."""
+    from dataplatform.plan.engine import plan_stack
+    from dataplatform.plan.policy import check_plan
+    from dataplatform.rendered import as_planned
+
+    where = (["--region", "europe-west1", "--gcp-project", "zeta-{env}"] if cloud == "gcp"
+             else ["--region", "eu-west-1"])
+    assert main(["new", "customer", "zeta", "--cloud", cloud, *where, "--domains", "sales",
+                 "--environments", "prod", "--apps", "airbyte,airflow,metabase,datahub",
+                 "--stacks-dir", str(tmp_path)]) == 0
+    for stack in ("zeta-platform-prod", "zeta-sales-prod"):
+        plan = plan_stack(stack, tmp_path)
+        result = render_stack(stack, tmp_path, plan=plan)
+        assert [e for e in result.errors if e not in chart_gaps(result)] == [], stack
+        findings = check_plan(plan, tmp_path, extra=as_planned(result))
+        assert [f for f in findings if f["level"] == "mandatory"] == [], stack
