@@ -265,6 +265,9 @@ def rendered_report(stacks: list[str]) -> list[str]:
         left = sorted({s for r in result.releases for s in r.left_out})
         if left:
             print(f"  not rendered (no templates in the chart folder): {', '.join(left)}")
+        # A repackaged chart that drops components makes these figures too low: say so.
+        for e in result.errors:
+            print(f"  render error, figures leave it out: {e}"[:200])
     for p in problems:
         print(f"QUOTA: {p}")
     return problems
