@@ -372,3 +372,21 @@ def test_a_freshly_onboarded_customer_renders_and_is_clean_under_the_pack(tmp_pa
         assert [e for e in result.errors if e not in chart_gaps(result)] == [], stack
         findings = check_plan(plan, tmp_path, extra=as_planned(result))
         assert [f for f in findings if f["level"] == "mandatory"] == [], stack
+
+
+@pytest.mark.policy
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_is_clean_under_the_pack_with_its_rendered_objects(
+        stack, shipped_plan):
+    """What `plan --rendered` runs: the program's resources and every chart-made object in
+    one analysis. No finding may land on a chart-made object, advisory ones included."""
+    from dataplatform.plan.policy import check_plan
+    from dataplatform.rendered import as_planned
+
+    plan = shipped_plan(stack)
+    extra = as_planned(rendered(stack, shipped_plan))
+    assert len(extra) > 50
+    chart_made = {r.urn for r in extra}
+    findings = check_plan(plan, extra=extra)
+    assert [f for f in findings if f["urn"] in chart_made] == []
+    assert [f for f in findings if f["level"] == "mandatory"] == []
