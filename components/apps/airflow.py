@@ -49,6 +49,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components._values import static_values
 from components.apps import _airflow_secrets as secrets
@@ -102,6 +103,17 @@ class Airflow(pulumi.ComponentResource):
         helm = HelmApp(name, ctx.helm_args(APP, computed_values(
             ctx, settings, static, f.out.names)), opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*ctx.depends_on, *f.out.resources]))
+        triggerer = static.get("triggerer") or {}
+        if triggerer.get("enabled", True) and int(triggerer.get("replicas", 1)) >= 2:
+            # The chart has no PDB setting for the triggerer (it has for the API server,
+            # scheduler and pgbouncer): keep one up through drains.
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-triggerer-pdb",
+                metadata={"name": f"{APP}-triggerer", "namespace": ctx.namespace,
+                          "labels": {**ctx.labels, "app.kubernetes.io/name": APP}},
+                spec={"maxUnavailable": 1, "selector": {"matchLabels": {
+                    "tier": "airflow", "component": "triggerer", "release": APP}}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[helm]))
         self.api_url = pulumi.Output.from_input(
             f"http://{APP}-api-server.{ctx.namespace}.svc.cluster.local:8080")
         self.executor = pulumi.Output.from_input(settings.executor)

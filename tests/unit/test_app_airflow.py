@@ -362,6 +362,14 @@ def test_prod_api_server_is_highly_available(plan):
         assert spread["topologyKey"] == "topology.kubernetes.io/zone", component
     assert values["apiServer"]["service"]["type"] == "ClusterIP"
     assert values["statsd"]["enabled"] is True
+    # The chart has no PDB setting for the triggerer: the component makes one (prod only).
+    assert values["triggerer"]["replicas"] == 2
+    (pdb,) = [r for r in plan("af-aws").by_type("kubernetes:policy/v1:PodDisruptionBudget")
+              if r.name.endswith("-airflow-triggerer-pdb")]
+    assert pdb.inputs["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {
+        "tier": "airflow", "component": "triggerer", "release": "airflow"}}}
+    assert not [r for r in plan("af-local").by_type("kubernetes:policy/v1:PodDisruptionBudget")
+                if "triggerer" in r.name]
 
 
 def test_disabled_airflow_has_no_resources(stacks):

@@ -250,6 +250,11 @@ def test_airflow_renders_every_component_sized_with_the_pinned_app_version(
     migrate = pods["airflow-run-airflow-migrations"]["containers"][0]["args"]
     assert migrate == ["bash", "-c", "exec airflow db migrate"]
     assert_sized_and_within_quota(result)  # every Airflow component counted
+    from dataplatform.plan.policy import check_plan
+    from dataplatform.rendered import as_planned
+
+    findings = check_plan(shipped_plan(stack), extra=as_planned(result))
+    assert [f for f in findings if "airflow" in f["urn"]] == []  # HA in prod included
 
 
 def test_a_repackaged_chart_is_named_and_its_missing_components_are_errors(shipped_plan):
