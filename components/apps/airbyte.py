@@ -50,7 +50,7 @@ gets a PodDisruptionBudget once it runs 2+ replicas; Temporal stays one instance
 auto-setup image migrates the schema at start), cron is a scheduler."""
 
 
-def replicas(values: Mapping[str, Any], component: str = "server") -> int:
+def replicas(values: Mapping[str, Any], component: str) -> int:
     """Replicas of a component in the merged static values (0 when it is disabled)."""
     settings = values.get(component) or {}
     if settings.get("enabled") is False:

@@ -269,8 +269,8 @@ def as_planned(result: RenderResult) -> list[PlannedResource]:
             name = (f"{meta['namespace']}/{meta.get('name')}" if meta.get("namespace")
                     else str(meta.get("name")))
             # The engine's URN of a child: the parent's type chain, `$`, its own type.
-            stack_project, parent_types = rel.urn.split("::")[:2], rel.urn.split("::")[2]
-            urn = "::".join([*stack_project, f"{parent_types}${token}", name])
+            prefix, project, parent_types, _ = rel.urn.split("::", 3)
+            urn = f"{prefix}::{project}::{parent_types}${token}::{name}"
             out.append(PlannedResource(urn=urn, type=token, name=name, parent=rel.urn,
                                        custom=True, inputs=obj, protect=False,
                                        retain_on_delete=False, depends_on=[], provider=None))

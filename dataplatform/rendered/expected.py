@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dataplatform.charts import REPO_ROOT, ChartPin
+from dataplatform.rendered.helm import chart_meta
 
 # chart -> (kind, name with {r} for the release name, values path that disables it or "")
 EXPECTED: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -78,12 +77,6 @@ def missing(chart: str, release: str, values: Mapping[str, Any],
         if (kind, wanted) not in have and not (flag and _disabled(values, flag)):
             out.append(f"{kind} {wanted}")
     return out
-
-
-def chart_meta(path: Path) -> dict[str, Any]:
-    """Chart.yaml of an unpacked chart folder ({} for a tarball: Helm checks its own)."""
-    file = path / "Chart.yaml"
-    return (yaml.safe_load(file.read_text()) or {}) if file.is_file() else {}
 
 
 def identity_warning(pin: ChartPin, path: Path) -> str | None:

@@ -143,15 +143,18 @@ def usable_chart(chart: Path) -> tuple[Path, tuple[str, ...]]:
     return copy, missing
 
 
-def _chart_version(path: Path) -> str:
+def chart_meta(path: Path) -> dict:
+    """Chart.yaml of a chart, an unpacked folder or a `<chart>-<version>.tgz`."""
     if path.is_dir():
-        meta = yaml.safe_load((path / "Chart.yaml").read_text())
-    else:
-        with tarfile.open(path) as tgz:
-            member = next(m for m in tgz.getmembers() if m.name.count("/") == 1
-                          and m.name.endswith("/Chart.yaml"))
-            meta = yaml.safe_load(tgz.extractfile(member).read())
-    return str(meta.get("version"))
+        return yaml.safe_load((path / "Chart.yaml").read_text()) or {}
+    with tarfile.open(path) as tgz:
+        member = next(m for m in tgz.getmembers() if m.name.count("/") == 1
+                      and m.name.endswith("/Chart.yaml"))
+        return yaml.safe_load(tgz.extractfile(member).read()) or {}
+
+
+def _chart_version(path: Path) -> str:
+    return str(chart_meta(path).get("version"))
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,16 @@ def integer(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def string_list(default: list[str], description: str) -> dict[str, Any]:
+    """The config schema of a policy setting that is a list of strings."""
+    return {"type": "array", "items": {"type": "string"}, "default": default,
+            "description": description}
+
+
+EXEMPT_PATTERNS = "shell-style patterns of metadata.name, namespace/name or the Pulumi name"
+"""What an `exempt` setting of the pod rules matches (see `pods.exempt`)."""
+
+
 def as_map(value: Any) -> Mapping[str, Any]:
     """A map value, also when it arrives JSON-encoded (provider inputs are strings)."""
     if isinstance(value, str):

@@ -29,7 +29,16 @@ from fnmatch import fnmatchcase
 from pulumi_policy import PolicyResource, Severity
 from pulumi_policy.proxy import UnknownValueError
 
-from guardrails._base import get, integer, items, k8s_label, known, stack_policy
+from guardrails._base import (
+    EXEMPT_PATTERNS,
+    get,
+    integer,
+    items,
+    k8s_label,
+    known,
+    stack_policy,
+    string_list,
+)
 from guardrails.pods import exempt
 
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
@@ -156,18 +165,13 @@ POLICIES = [
         config={
             "minReplicas": {"type": "integer", "minimum": 1, "default": 2,
                             "description": "The fewest replicas a serving workload runs."},
-            "metricsPorts": {"type": "array", "items": {"type": "string"},
-                             "default": ["metrics", "*-metrics", "prometheus", "jmx",
-                                         "statsd-*"],
-                             "description": "Service port names (shell-style patterns) that "
-                                            "only Prometheus scrapes; a Service with no "
-                                            "other port does not make a workload serving."},
-            "exempt": {"type": "array", "items": {"type": "string"},
-                       "default": sorted(SINGLETONS),
-                       "description": "Workloads not checked: shell-style patterns of "
-                                      "metadata.name, namespace/name or the Pulumi name. "
-                                      "The default lists the charts' singletons: "
-                                      + "; ".join(f"{k}: {v}" for k, v in
-                                                  sorted(SINGLETONS.items()))}},
+            "metricsPorts": string_list(
+                ["metrics", "*-metrics", "prometheus", "jmx", "statsd-*"],
+                "Service port names (shell-style patterns) that only Prometheus scrapes; a "
+                "Service with no other port does not make a workload serving."),
+            "exempt": string_list(
+                sorted(SINGLETONS),
+                f"Workloads not checked: {EXEMPT_PATTERNS}. The default lists the charts' "
+                "singletons: " + "; ".join(f"{k}: {v}" for k, v in sorted(SINGLETONS.items())))},
         fix="Set spec.replicas >= 2 and add a PodDisruptionBudget selecting the pods."),
 ]

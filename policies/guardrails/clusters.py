@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from guardrails._base import get, items, label, resource_policy
+from guardrails._base import get, items, label, resource_policy, string_list
 
 EKS = "aws:eks/cluster:Cluster"
 EKS_NODES = "aws:eks/nodeGroup:NodeGroup"
@@ -138,10 +138,9 @@ POLICIES = [
         "cluster-logging",
         "Clusters send their control-plane logs to the cloud's logging.",
         (EKS, GKE), check_logging, severity=Severity.MEDIUM,
-        config={"requiredLogTypes": {
-            "type": "array", "items": {"type": "string"},
-            "default": ["api", "audit", "authenticator"],
-            "description": "EKS control-plane log types that must be enabled."}},
+        config={"requiredLogTypes": string_list(
+            ["api", "audit", "authenticator"],
+            "EKS control-plane log types that must be enabled.")},
         fix="EKS: enabled_cluster_log_types (cluster.aws.logTypes). GKE: keep "
             "SYSTEM_COMPONENTS in logging_config."),
     resource_policy(

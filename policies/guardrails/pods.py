@@ -15,7 +15,17 @@ from fnmatch import fnmatchcase
 
 from pulumi_policy import Severity
 
-from guardrails._base import flag, get, integer, items, k8s_label, known, resource_policy
+from guardrails._base import (
+    EXEMPT_PATTERNS,
+    flag,
+    get,
+    integer,
+    items,
+    k8s_label,
+    known,
+    resource_policy,
+    string_list,
+)
 from guardrails.kubernetes import POD_SPEC, containers, pod_spec
 
 HOST_NAMESPACES = {
@@ -83,13 +93,9 @@ POLICIES = [
         "allowed ones, and use no host namespaces or host ports.",
         POD_SPEC, check_privileged, severity=Severity.CRITICAL,
         config={
-            "allowedCapabilities": {
-                "type": "array", "items": {"type": "string"}, "default": ["NET_BIND_SERVICE"],
-                "description": "Capabilities a container may add (with or without CAP_)."},
-            "exempt": {
-                "type": "array", "items": {"type": "string"}, "default": [],
-                "description": "Objects not checked (node agents): shell-style patterns of "
-                               "metadata.name, namespace/name or the Pulumi name."}},
+            "allowedCapabilities": string_list(
+                ["NET_BIND_SERVICE"], "Capabilities a container may add (with or without CAP_)."),
+            "exempt": string_list([], f"Objects not checked (node agents): {EXEMPT_PATTERNS}.")},
         fix="Remove privileged, allowPrivilegeEscalation, added capabilities, host "
             "namespaces and hostPorts; set allowPrivilegeEscalation: false."),
 ]

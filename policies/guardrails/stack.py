@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 from pulumi_policy import PolicyResource, Severity
 
-from guardrails._base import RETAIN_KEY, known, label, stack_policy
+from guardrails._base import RETAIN_KEY, known, label, stack_policy, string_list
 from guardrails.buckets import GCS_BUCKETS, S3_BUCKETS, S3_ENCRYPTION
 from guardrails.databases import CLOUD_SQL, RDS
 
@@ -51,9 +51,7 @@ POLICIES = [
         "prod-data-protected",
         "In prod, buckets, databases and their KMS keys are protected and retained on delete.",
         check_protected, prod_only=True, severity=Severity.CRITICAL,
-        config={"extraDataTypes": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "More resource types that hold data (e.g. "
-                           "aws:dynamodb/table:Table)."}},
+        config={"extraDataTypes": string_list(
+            [], "More resource types that hold data (e.g. aws:dynamodb/table:Table).")},
         fix="Create data-holding resources with protect=True and retain_on_delete=True."),
 ]

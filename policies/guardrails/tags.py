@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 from pulumi_policy import Severity
 
-from guardrails._base import as_map, get, label, resource_policy
+from guardrails._base import as_map, get, label, resource_policy, string_list
 
 REQUIRED = ["customer", "domain", "environment", "owner", "cost-center", "managed-by"]
 AWS_TAGGABLE = {
@@ -95,13 +95,12 @@ POLICIES = [
         "Taggable AWS and GCP resources carry the cost and ownership tags.",
         (), check_tags, severity=Severity.LOW,
         type_filter=lambda t: t.startswith(("aws:", "gcp:")),
-        config={"requiredTags": {
-            "type": "array", "items": {"type": "string"}, "default": REQUIRED,
-            "description": "Tag (AWS) / label (GCP) keys every taggable resource carries."},
-            "extraTaggableTypes": {
-                "type": "array", "items": {"type": "string"}, "default": [],
-                "description": "More resource types to check (beyond the built-in list "
-                               "and the resources that set tags/labels)."}},
+        config={
+            "requiredTags": string_list(
+                REQUIRED, "Tag (AWS) / label (GCP) keys every taggable resource carries."),
+            "extraTaggableTypes": string_list(
+                [], "More resource types to check (beyond the built-in list and the "
+                    "resources that set tags/labels).")},
         fix="Create cloud resources with the stack's provider (default tags/labels) or set "
             "the missing tags."),
 ]

@@ -395,3 +395,28 @@ def test_every_shipped_stack_is_clean_under_the_pack_with_its_rendered_objects(
     findings = check_plan(plan, extra=extra)
     assert [f for f in findings if f["urn"] in chart_made] == []
     assert [f for f in findings if f["level"] == "mandatory"] == []
+
+
+def test_identity_warning_reads_folders_and_tarballs(tmp_path):
+    import io
+    import tarfile
+
+    from dataplatform.charts import ChartPin
+    from dataplatform.rendered.expected import identity_warning
+
+    pin = ChartPin("demo", "https://charts.example.com", "1.0.0", "3.0.2")
+    (tmp_path / "demo").mkdir()
+    meta = tmp_path / "demo" / "Chart.yaml"
+    meta.write_text("name: demo\nversion: 1.0.0\nappVersion: 3.0.2\n")
+    assert identity_warning(pin, tmp_path / "demo") is None
+    meta.write_text("name: demo\nversion: 1.0.0\nappVersion: 3.1.2-python3.12\n")
+    warning = identity_warning(pin, tmp_path / "demo")
+    assert "declares appVersion 3.1.2-python3.12" in warning and "pre-release" in warning
+    tgz = tmp_path / "demo-1.0.0.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        data = b"name: demo\nversion: 1.0.0\nappVersion: 3.0.3\n"
+        info = tarfile.TarInfo("demo/Chart.yaml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    warning = identity_warning(pin, tgz)
+    assert "declares appVersion 3.0.3" in warning and "pre-release" not in warning
