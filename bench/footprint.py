@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ from dataplatform.chartcheck import (
     parse_quantity,
     shared_charts_dir,
 )
-from dataplatform.charts import VALUES_DIR, chart_pins
-from dataplatform.config.loader import STACKS_DIR
+from foundation.charts import chart_pins
+from foundation.config.loader import STACKS_DIR
+from foundation.layout import VALUES_DIR
 
 FIELDS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
 REQUIRED = (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))
@@ -146,7 +147,7 @@ def extra_apps(stacks_dir: Path = STACKS_DIR) -> set[str]:
 
 
 def footprint(app: str, profile: str, shared: Path | None,
-              extras: set[str] = frozenset()) -> Footprint:
+              extras: Set[str] = frozenset()) -> Footprint:
     """One app's footprint in `profile`."""
     if not any((VALUES_DIR / app).glob("*.yaml")):
         return Footprint(app, "-", [0.0] * len(FIELDS), [], note="no values file yet")

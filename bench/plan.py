@@ -54,6 +54,7 @@ def run_child(names: list[str], folder: Path) -> tuple[float, float, float, int]
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, ",".join(names), str(folder)],
                             stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout is not None  # stdout=PIPE
     out = proc.stdout.read().split()  # read to EOF first, so a full pipe cannot block
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 from pydantic import Field
 
-from dataplatform.config.model import Model
+from foundation.config.base import Model
 
 
 class Resources(Model):
@@ -28,5 +29,5 @@ def container_security(read_only_root: bool = True) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]}}
 
 
-def secret_env(var: str, secret: str, key: str) -> dict[str, Any]:
+def secret_env(var: str, secret: pulumi.Input[str], key: str) -> dict[str, Any]:
     return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}

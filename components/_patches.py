@@ -21,7 +21,7 @@ from typing import Any
 
 import pulumi
 
-from dataplatform.config.extra import JsonOp, Patch, PatchTarget
+from foundation.config.extra import JsonOp, Patch, PatchTarget
 
 MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name",
               "volumes": "name", "env": "name", "imagePullSecrets": "name",
@@ -109,6 +109,13 @@ def _remove(doc: Any, pointer: str) -> Any:
     return value
 
 
+def _source(op: JsonOp) -> str:
+    """The `from` pointer of a move or copy: JsonOp's validator requires it for both."""
+    if op.from_ is None:
+        raise PatchError("needs from")
+    return op.from_
+
+
 def apply_json6902(obj: Mapping[str, Any], ops: Sequence[JsonOp]) -> dict[str, Any]:
     """`obj` with RFC 6902 `ops` applied (a copy; the input is left alone)."""
     doc = copy.deepcopy(dict(obj))
@@ -123,9 +130,9 @@ def apply_json6902(obj: Mapping[str, Any], ops: Sequence[JsonOp]) -> dict[str, A
                 _remove(doc, op.path)
                 _add(doc, op.path, op.value)
             elif op.op == "move":
-                _add(doc, op.path, _remove(doc, op.from_))
+                _add(doc, op.path, _remove(doc, _source(op)))
             elif op.op == "copy":
-                _add(doc, op.path, _get(doc, op.from_))
+                _add(doc, op.path, _get(doc, _source(op)))
             elif _get(doc, op.path) != op.value:  # test
                 raise PatchError(f"{op.path}: test failed, the value is not {op.value!r}")
         except PatchError as exc:

@@ -19,7 +19,7 @@ import pulumi
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dataplatform.charts import VALUES_DIR
+from foundation.layout import VALUES_DIR
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -82,8 +82,13 @@ def layered_values(app: str, profile: str, overrides: Mapping[str, Any] | None =
                    computed: pulumi.Input[Mapping[str, Any]] | None = None,
                    values_dir: Path = VALUES_DIR) -> pulumi.Output[dict[str, Any]]:
     """All layers, the computed ones last. Computed values may hold Outputs."""
-    base = static_values(app, profile, overrides, values_dir)
-    return pulumi.Output.from_input(computed or {}).apply(lambda c: layer(base, c))
+    return with_computed(static_values(app, profile, overrides, values_dir), computed)
+
+
+def with_computed(static: Mapping[str, Any], computed: pulumi.Input[Mapping[str, Any]] | None
+                  ) -> pulumi.Output[dict[str, Any]]:
+    """The static layers with the values computed in code on top (they may hold Outputs)."""
+    return pulumi.Output.from_input(computed or {}).apply(lambda c: layer(static, c))
 
 
 def typed_settings(app: str, profile: str, model: type[T],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from dataplatform.config.backup import VeleroConfig
+from foundation.config.backup import VeleroConfig
 
 
 @dataclass(frozen=True)

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import pulumi
 
-from dataplatform.config.model import StackConfig
+from components.site import Site
 
 
-def cloud_provider(name: str, cfg: StackConfig,
+def cloud_provider(name: str, site: Site,
                    opts: pulumi.ResourceOptions) -> pulumi.ProviderResource | None:
-    """AWS or GCP provider for `cfg`, with default tags/labels; None on cloud local.
+    """AWS or GCP provider for `site`, with default tags/labels; None on cloud local.
 
     Tags are set here, as provider defaults, so no resource sets them by hand.
     """
-    if cfg.cloud == "aws":
+    if site.cloud == "aws":
         import pulumi_aws as aws
 
-        return aws.Provider(f"{name}-aws", region=cfg.region,
-                            default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.common_labels),
+        return aws.Provider(f"{name}-aws", region=site.region,
+                            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(site.common_labels)),
                             opts=opts)
-    if cfg.cloud == "gcp":
+    if site.cloud == "gcp":
         import pulumi_gcp as gcp
 
-        return gcp.Provider(f"{name}-gcp", project=cfg.gcp_project, region=cfg.region,
-                            default_labels=gcp_labels(cfg), opts=opts)
+        return gcp.Provider(f"{name}-gcp", project=site.gcp_project, region=site.region,
+                            default_labels=site.gcp_labels, opts=opts)
     return None
-
-
-def gcp_labels(cfg: StackConfig) -> dict[str, str]:
-    """The common labels in GCP's alphabet: lowercase, digits, '-' and '_' only."""
-    return {k.replace(".", "_"): v.lower().replace(".", "_")
-            for k, v in cfg.common_labels.items()}

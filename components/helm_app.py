@@ -11,17 +11,19 @@ Every app goes through here, so values layering and the delivery choice exist on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components._patches import PatchTransform
-from components._values import layered_values
-from dataplatform.charts import ChartPin, chart_pin
-from dataplatform.config.extra import Patch
+from components._values import static_values, with_computed
+from foundation.charts import ChartPin, chart_pin
+from foundation.config.extra import Patch
 
 Delivery = Literal["argocd", "helm"]
 
@@ -83,6 +85,19 @@ class HelmAppArgs:
     patches: Sequence[Patch] = ()
     """Changes to rendered objects (`helm` delivery only); one matching nothing fails."""
 
+    @cached_property
+    def static_values(self) -> dict[str, Any]:
+        """The layers known before deployment: charts-values/<app>/values.yaml, the profile
+        file, the stack's overrides. Apps read their settings here (replicas, pgbouncer)."""
+        return static_values(self.app, self.profile, self.overrides)
+
+    def with_computed(self, computed: pulumi.Input[Mapping[str, Any]]) -> HelmAppArgs:
+        """These args with the values computed in code, layered once: the static layers
+        already merged are carried over, not merged again."""
+        out = dataclasses.replace(self, computed=computed)
+        out.__dict__["static_values"] = self.static_values
+        return out
+
 
 class HelmApp(pulumi.ComponentResource):
     """A pinned chart with layered values, delivered by Argo CD or by Pulumi's Helm."""
@@ -107,12 +122,13 @@ class HelmApp(pulumi.ComponentResource):
         super().__init__("dataplatform:apps:HelmApp", name, declared, opts)
         chart = args.chart or chart_pin(args.app)
         release = args.release_name or args.app
-        values = layered_values(args.app, args.profile, args.overrides, args.computed)
+        values = with_computed(args.static_values, args.computed)
         # A component's dependencies do not hold back its children: pass them on, so the
         # release waits for what the app needs (its database, Secrets, identity).
         child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         if args.delivery == "argocd":
-            self._application(name, args, chart, release, values, child)
+            assert args.argocd is not None  # checked above: 'argocd' needs an ArgoCDTarget
+            self._application(name, args, args.argocd, chart, release, values, child)
         elif args.patches:
             self._patched_chart(name, args, chart, release, values, child)
         else:
@@ -164,9 +180,10 @@ class HelmApp(pulumi.ComponentResource):
         rendered.resources.apply(transform.check)
 
     @staticmethod
-    def _application(name: str, args: HelmAppArgs, chart: ChartPin, release: str,
-                     values: pulumi.Output[dict[str, Any]], opts: pulumi.ResourceOptions):
-        target, sync = args.argocd, args.sync
+    def _application(name: str, args: HelmAppArgs, target: ArgoCDTarget, chart: ChartPin,
+                     release: str, values: pulumi.Output[dict[str, Any]],
+                     opts: pulumi.ResourceOptions):
+        sync = args.sync
         annotations = {} if sync.sync_wave is None else {
             "argocd.argoproj.io/sync-wave": str(sync.sync_wave)}
         first, factor, ceiling = sync.backoff
@@ -201,3 +218,14 @@ class HelmApp(pulumi.ComponentResource):
             },
             opts=opts,
         )
+
+
+def helm_child_opts(parent: pulumi.Resource, parent_name: str,
+                    depends_on: Sequence[pulumi.Input[pulumi.Resource]]) -> pulumi.ResourceOptions:
+    """Options of an app's HelmApp, named `f"{parent_name}-helm"`.
+
+    Until 0.2 it had its parent's own name; the alias moves a deployed app's HelmApp in
+    place, and Pulumi derives its children's aliases from it (their names start with it).
+    """
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
+                                  aliases=[pulumi.Alias(name=parent_name)])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from dataplatform.config.model import IsolationConfig
+from foundation.config.isolation import IsolationConfig
 
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 # A domain team may not change its own fence through Argo CD.
@@ -96,7 +96,8 @@ class DomainIsolation(pulumi.ComponentResource):
             created.append(ns)
         project = None
         if args.app_project is not None:
-            project = self._app_project(name, args, pulumi.ResourceOptions(parent=self))
+            project = self._app_project(name, args, args.app_project,
+                                        pulumi.ResourceOptions(parent=self))
         self.namespaces = pulumi.Output.all(*[ns.metadata["name"] for ns in created])
         self.app_project = pulumi.Output.from_input(project)
         self.register_outputs({"namespaces": self.namespaces, "app_project": self.app_project})
@@ -172,9 +173,8 @@ class DomainIsolation(pulumi.ComponentResource):
                 spec=spec, opts=opts)
 
     @staticmethod
-    def _app_project(name: str, args: DomainIsolationArgs,
+    def _app_project(name: str, args: DomainIsolationArgs, ap: AppProjectArgs,
                      opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-        ap = args.app_project
         project = k8s.apiextensions.CustomResource(
             f"{name}-appproject",
             api_version="argoproj.io/v1alpha1",
@@ -196,4 +196,10 @@ class DomainIsolation(pulumi.ComponentResource):
 
 
 def _contains(outer: str, inner: str) -> bool:
-    return ipaddress.ip_network(inner).subnet_of(ipaddress.ip_network(outer))
+    o, i = ipaddress.ip_network(outer), ipaddress.ip_network(inner)
+    if isinstance(o, ipaddress.IPv4Network) and isinstance(i, ipaddress.IPv4Network):
+        return i.subnet_of(o)
+    if isinstance(o, ipaddress.IPv6Network) and isinstance(i, ipaddress.IPv6Network):
+        return i.subnet_of(o)
+    # Mixed versions: the same error `subnet_of` itself raises.
+    raise TypeError(f"{i} and {o} are not of the same version")

@@ -10,20 +10,22 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from dataplatform.config.loader import PROJECT
-from dataplatform.config.secrets import SecretValue
+from foundation.config.loader import PROJECT
+from foundation.config.secrets import SecretValue
 
 MARK = "  # placeholder: replace"
 
 
 def render_stack_file(header: str, config: dict[str, Any],
-                      placeholders: Collection[str] = ()) -> str:
+                      placeholders: Collection[str] = (), modeline: str | None = None) -> str:
     """A stack file in the style of the shipped ones: a comment, then `config:`.
 
     `config` is keyed without the namespace, in the order to write; lines holding one of
-    the `placeholders` values are marked for the consultant to replace.
+    the `placeholders` values are marked for the consultant to replace. `modeline`, the
+    editor's schema comment (`dataplatform.docs.modeline`), is the first line when given.
     """
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines = [modeline] if modeline else []
+    lines += [f"# {line}".rstrip() for line in header.splitlines()]
     lines.append("config:")
     for key, value in config.items():
         dumped = yaml.safe_dump({f"{PROJECT}:{key}": value}, sort_keys=False,

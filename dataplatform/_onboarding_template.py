@@ -19,8 +19,8 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
-from dataplatform.config.loader import PROJECT
-from dataplatform.config.model import StackConfig
+from foundation.config.loader import PROJECT
+from foundation.config.stack import StackConfig
 
 PULUMI_YAML = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
 # The keys a new stack must (or usually does) set; everything else has a model default.
@@ -43,7 +43,9 @@ def _max_len(name: str) -> int | None:
     field = StackConfig.model_fields[name]
     if not field.metadata:
         return None
-    adapter = TypeAdapter(typing.Annotated[(field.annotation, *field.metadata)])
+    # The field's type with its constraints, built at run time: no static type to give.
+    form: Any = typing.Annotated[(field.annotation, *field.metadata)]
+    adapter: TypeAdapter[Any] = TypeAdapter(form)
 
     def ok(n: int) -> bool:
         try:

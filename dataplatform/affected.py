@@ -10,7 +10,8 @@ BASE, as a pull request shows them). Each changed path maps to stacks:
 - `policies/config/X.json` -> X (the policy settings of one stack).
 - Deployment-neutral paths (docs, Markdown, workflows, tests, benchmarks) -> nothing: CI
   still lints and tests them, but there is nothing to preview or deploy.
-- Anything else (`components/`, `policies/`, `dataplatform/`, `profiles/`, `Pulumi.yaml`,
+- Anything else (`foundation/`, `components/`, `policies/`, `dataplatform/`, `profiles/`,
+  `access/`, `monitoring/`, `Pulumi.yaml`,
   `pyproject.toml`, `charts.lock.yaml`, `__main__.py`, or an unknown path) -> every stack.
 
 Stack files are read at HEAD, through the config model (defaults included). A file that
@@ -29,9 +30,11 @@ from typing import Any
 
 import yaml
 
-from dataplatform.config.loader import ConfigError, load_stack_config
-from dataplatform.config.model import AppConfig, Apps, StackConfig
-from dataplatform.config.observability import monitoring_enabled
+from foundation.config.app import AppConfig
+from foundation.config.apps import Apps
+from foundation.config.loader import ConfigError, load_stack_config
+from foundation.config.monitoring import alerting_enabled, monitoring_enabled
+from foundation.config.stack import StackConfig
 
 STACKS = "stacks"
 STACK_FILE = re.compile(r"stacks/Pulumi\.(?P<stack>[^/]+)\.yaml")
@@ -107,14 +110,14 @@ def changed_files(repo: Path, base: str, head: str) -> list[str]:
 
 def stacks_at(repo: Path, head: str) -> dict[str, StackInfo]:
     """Every stack file at `head`, validated with the model (platform references too)."""
-    files = [p for p in git(repo, "ls-tree", "--name-only", head, f"{STACKS}/").splitlines()
-             if STACK_FILE.fullmatch(p)]
+    files = [(p, m["stack"])
+             for p in git(repo, "ls-tree", "--name-only", head, f"{STACKS}/").splitlines()
+             if (m := STACK_FILE.fullmatch(p))]
     out: dict[str, StackInfo] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for path in files:
+        for path, _ in files:
             (Path(tmp) / PurePosixPath(path).name).write_text(git(repo, "show", f"{head}:{path}"))
-        for path in files:
-            name = STACK_FILE.fullmatch(path)["stack"]
+        for path, name in files:
             out[name] = StackInfo(name, _load(name, Path(tmp)), _raw(Path(tmp), path))
     return out
 
@@ -143,7 +146,7 @@ def _app(app: str) -> Callable[[StackConfig], bool]:
 
 
 def _in_cluster_db(cfg: StackConfig) -> bool:
-    from dataplatform.config.database import database_mode
+    from foundation.config.database import database_mode
 
     return cfg.kind == "domain" and database_mode(cfg) == "in-cluster"
 
@@ -155,6 +158,8 @@ _USES: dict[str, Callable[[StackConfig], bool]] = {
     "postgres": _in_cluster_db,
     "datahub-prerequisites": _app("datahub"),
     "datahub-lineage": _app("datahub"),  # DataHub's lineage ingestion settings
+    # The domain monitoring's exporter of Airbyte's sync history.
+    "airbyte-sync-exporter": lambda cfg: _app("airbyte")(cfg) and alerting_enabled(cfg),
     **{app: _app(app) for app, f in Apps.model_fields.items() if app != "argocd"
        and isinstance(f.annotation, type) and issubclass(f.annotation, AppConfig)},
 }

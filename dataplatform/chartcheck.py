@@ -31,7 +31,7 @@ from dataplatform._chart_exceptions import (
     TEMPLATE_ONLY_KEYS,
     TEST_HOOK_KEYS,
 )
-from dataplatform.charts import REPO_ROOT
+from foundation.layout import REPO_ROOT
 
 _SchemaRef = tuple[Any, Any]  # (schema node, document root for `$ref`)
 _DECLARING = ("properties", "patternProperties", "additionalProperties")

@@ -6,9 +6,11 @@
     dataplatform affected --base REF    the stacks a git change touches (for CI)
     dataplatform new customer NAME ...  stack files for a new customer
     dataplatform new domain NAME ...    a stack file for one more domain
+    dataplatform docs [--check]         regenerate docs/reference/ (or check it is current)
 
-Exit codes: 0 done; 1 a mandatory policy is violated; 2 invalid config or input, unknown
-stack, git error, or a file that exists (a message, never a traceback).
+Exit codes: 0 done; 1 a mandatory policy is violated (docs --check: a reference file is
+stale); 2 invalid config or input, unknown stack, git error, or a file that exists (a
+message, never a traceback).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from dataplatform.config import ConfigError
-from dataplatform.config.loader import STACKS_DIR, available_stacks, stack_file
+from foundation.config import ConfigError
+from foundation.config.loader import STACKS_DIR, available_stacks, stack_file
 
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 
@@ -117,6 +119,12 @@ def _affected(args: argparse.Namespace) -> int:
     if result.stacks:
         print("\n".join(result.names()))
     return EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from dataplatform import docs
+
+    return EXIT_POLICY if docs.write(check=args.check) else EXIT_OK
 
 
 def _csv(value: str | None) -> list[str]:
@@ -233,6 +241,11 @@ def parser() -> argparse.ArgumentParser:
                           help="the git checkout of the project (default: the current folder)")
     affected.set_defaults(func=_affected)
     _add_new(sub)
+    docs = sub.add_parser("docs", help="regenerate the schema of the stack files and the "
+                                       "component reference (docs/reference/)")
+    docs.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when a generated file is stale (CI)")
+    docs.set_defaults(func=_docs)
     return p
 
 

@@ -11,7 +11,8 @@ placeholders), the platform reference, on local the kubeconfig context, and the 
 endpoint's allowed CIDRs (given; a marked placeholder on gcp, whose endpoint needs one).
 Sizes come from the profile (`profiles/`), everything else from the model's defaults.
 Every file is rendered, read back and validated (the config model, then the components'
-preflight) before any file is written, and no existing file is overwritten.
+preflight) before any file is written, and no existing file is overwritten. Its first line
+points editors at the schema of stack files (`docs/reference/stack.schema.json`).
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ from typing import Any
 import yaml
 
 from dataplatform._onboarding_render import render_stack_file, secret_keys
-from dataplatform.config.loader import (
+from dataplatform.docs import modeline
+from foundation.config.app import AppConfig
+from foundation.config.apps import Apps
+from foundation.config.loader import (
     PROJECT,
     STACKS_DIR,
-    ConfigError,
-    Problem,
     _display,
     load_stack_config,
     parse_stack_config,
     stack_file,
 )
-from dataplatform.config.model import AppConfig, Apps, RuleViolations, StackConfig
+from foundation.config.stack import StackConfig
 
 # Environments that get the prod profile; any other environment gets dev.
 PROD_ENVIRONMENTS = ("prod", "production", "prd", "live")
@@ -99,7 +101,7 @@ def _stack(config: dict[str, Any], header: str, stacks_dir: Path,
     cfg_name = "-".join((config["customer"], config.get("domain", "platform"),
                          config["environment"]))
     path = stack_file(cfg_name, stacks_dir)
-    text = render_stack_file(header, config, placeholders)
+    text = render_stack_file(header, config, placeholders, modeline(stacks_dir))
     cfg = parse_stack_config(yaml.safe_load(text), _display(path))
     _preflight(cfg, path)
     return NewStack(cfg.naming.base, path, text, cfg)
@@ -107,13 +109,9 @@ def _stack(config: dict[str, Any], header: str, stacks_dir: Path,
 
 def _preflight(cfg: StackConfig, path: Path) -> None:
     """The components' own rules (name limits, node sizes), as `plan` would check them."""
-    from components.stacks.preflight import preflight
+    from dataplatform.program import resolved
 
-    try:
-        preflight(cfg)
-    except RuleViolations as exc:
-        raise ConfigError(_display(path), [Problem(f"{PROJECT}:{k}", m)
-                                           for k, m in exc.problems]) from None
+    resolved(cfg, path)
 
 
 def _identity(customer: str, environment: str, cloud: str, region: str | None,

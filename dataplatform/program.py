@@ -1,51 +1,66 @@
-"""The Pulumi program: one stack config in, one top component, its outputs out.
+"""The Pulumi program: one stack file in, its components' Args resolved once, one top
+component, its outputs out.
 
-`__main__.py` calls `main()` under the real engine; the offline plan calls `build()`
-under the mock engine. Both validate the stack file before any resource exists.
+`__main__.py` calls `main()` under the real engine; the offline plan calls `load()` and
+`build()` under the mock engine. Both validate the stack file and resolve it before any
+resource exists.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from dataplatform.config import ConfigError, StackConfig, load_stack_config
-from dataplatform.config.loader import PROJECT, STACKS_DIR, Problem, _display, stack_file
-from dataplatform.config.model import RuleViolations
+from components.stacks import DomainStack, PlatformStack
+from components.stacks.args import DomainStackArgs, PlatformStackArgs
+from dataplatform.resolve import resolve
+from foundation.config import ConfigError, StackConfig, load_stack_config
+from foundation.config.base import RuleViolations
+from foundation.config.loader import PROJECT, STACKS_DIR, Problem, _display, stack_file
 
 
-def load(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
-    """The validated config of `stack`, its components' arguments checked too."""
-    from components.stacks.preflight import preflight
+@dataclass(frozen=True)
+class LoadedStack:
+    """A stack file, validated, and the Args of its top component."""
 
-    cfg = load_stack_config(stack, stacks_dir)
+    cfg: StackConfig
+    args: PlatformStackArgs | DomainStackArgs
+
+
+def load(stack: str, stacks_dir: Path = STACKS_DIR) -> LoadedStack:
+    """The validated config of `stack` and the Args resolved from it, or ConfigError."""
+    return resolved(load_stack_config(stack, stacks_dir), stack_file(stack, stacks_dir))
+
+
+def resolved(cfg: StackConfig, path: Path) -> LoadedStack:
+    """`cfg` with its Args; the rules of the resolve step as a ConfigError on `path`."""
     try:
-        preflight(cfg)
+        return LoadedStack(cfg, resolve(cfg))
     except RuleViolations as exc:
-        raise ConfigError(_display(stack_file(stack, stacks_dir)),
-                          [Problem(f"{PROJECT}:{k}", m) for k, m in exc.problems]) from None
-    return cfg
+        raise ConfigError(_display(path), [Problem(f"{PROJECT}:{k}", m)
+                                           for k, m in exc.problems]) from None
 
 
-def build(cfg: StackConfig) -> dict[str, Any]:
+def build(stack: LoadedStack) -> dict[str, Any]:
     """Create the stack's top component and return the stack outputs."""
-    from components.stacks import DomainStack, PlatformStack
-
-    top = (PlatformStack if cfg.kind == "platform" else DomainStack)(cfg.naming.base, cfg)
-    return top.exports
+    name, args = stack.cfg.naming.base, stack.args
+    if isinstance(args, PlatformStackArgs):
+        return PlatformStack(name, args).exports
+    return DomainStack(name, args).exports
 
 
 def main() -> None:
-    """Entry point under `pulumi up`/`preview`: validate, build, export."""
+    """Entry point under `pulumi up`/`preview`: validate, resolve, build, export."""
     import sys
 
     try:
-        cfg = load(pulumi.get_stack())
+        stack = load(pulumi.get_stack())
     except ConfigError as exc:
         # A clean message and exit code 2 instead of a traceback, before any resource.
         print(exc, file=sys.stderr)
         sys.exit(2)
-    for key, value in build(cfg).items():
+    for key, value in build(stack).items():
         pulumi.export(key, value)

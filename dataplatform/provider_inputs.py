@@ -101,7 +101,7 @@ def args_class(token: str) -> type | str:
 
 
 @cache
-def _fields(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+def _fields(cls: type[Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """Wire name -> type of an input-type class, and its required wire names."""
     field_types = _types.input_type_types(cls)
     py_to_wire = _types.input_type_py_to_pulumi_names(cls)

@@ -33,15 +33,25 @@ def plan_of(stacks, stack: str, tag: str, **config: Any) -> Plan:
     return _PLANS[key]
 
 
+# HelmApps that are not an app component's own chart keep their name (no `-helm`).
+_OWN_NAMES = {"datahub-prerequisites"}
+
+
+def helm_name(stack: str, app: str) -> str:
+    """Name of `app`'s HelmApp in `stack` (its Application / Release carry it as prefix):
+    an app component's HelmApp child is `<component>-helm`."""
+    return f"{STACKS[stack]}-{app}" + ("" if app in _OWN_NAMES else "-helm")
+
+
 def application_values(plan: Plan, stack: str, app: str) -> dict[str, Any]:
     """The merged values Argo CD receives for `app` (`valuesObject` of its Application)."""
-    application = plan.get(APPLICATION, f"{STACKS[stack]}-{app}-application")
+    application = plan.get(APPLICATION, f"{helm_name(stack, app)}-application")
     return application.inputs["spec"]["source"]["helm"]["valuesObject"]
 
 
 def delivered_values(plan: Plan, stack: str, app: str) -> dict[str, Any]:
     """The merged values of `app`: its Application's under Argo CD, else its Release's."""
-    name = f"{STACKS[stack]}-{app}"
+    name = helm_name(stack, app)
     if [r for r in plan.by_type(APPLICATION) if r.name == f"{name}-application"]:
         return application_values(plan, stack, app)
     return plan.get(RELEASE, f"{name}-release").inputs["values"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from dataplatform.config.loader import STACKS_DIR
 from dataplatform.plan.engine import Plan, plan_stack
+from foundation.config.loader import STACKS_DIR
 
 
 class StackDir:

@@ -1,9 +1,10 @@
 """AppContext: what a domain gives each of its apps (the one wiring contract).
 
 The domain stack builds the data layer (lake, metadata database, identities) and hands
-every app the same context. App components read their bucket names, database connection,
-ServiceAccount and delivery target from here, never from the stack config's other
-sections, so an app can be tested with a hand-made context.
+every app the same context, and the app its own settings (its `apps.<app>` section, as
+the resolve step typed it). Apps read bucket names, database connections, ServiceAccounts
+and the delivery target from here; they never see the stack config, so an app can be
+tested with a hand-made context.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 import pulumi
 
 from components.database.connection import DatabaseConnection
-from components.helm_app import ArgoCDTarget, HelmAppArgs, SyncSettings
-from dataplatform.config.model import StackConfig
+from components.helm_app import ArgoCDTarget, Delivery, HelmAppArgs, SyncSettings
+from components.site import Site
+from foundation.config.app import AppConfig
+from foundation.config.warehouse import WarehouseConfig
 
 MINIO_SECRET = "minio-credentials"
 """Secret with the MinIO root keys (rootUser, rootPassword), local cloud only."""
@@ -28,8 +31,10 @@ class AppContext:
 
     name: str
     """Name prefix of the domain's resources (the stack component's name)."""
-    cfg: StackConfig
-    """The validated stack config (an app reads its own `apps.<app>` section)."""
+    site: Site
+    """Names, cloud, region, profile of the stack."""
+    delivery: Delivery
+    """`argocd` (Applications) or `helm` (Pulumi releases)."""
     namespace: str
     """The domain's main namespace; apps are installed there."""
     labels: Mapping[str, str]
@@ -46,6 +51,11 @@ class AppContext:
     """Identity -> ServiceAccount created with workload identity (empty on local)."""
     argocd: ArgoCDTarget | None
     """Argo CD target for `argocd` delivery, None for `helm`."""
+    managed_database: bool
+    """True for RDS/Cloud SQL: connections must use TLS (sslmode=require). No default: a
+    context that forgot it would connect to a managed database without TLS."""
+    warehouse: WarehouseConfig | None
+    """The domain's warehouse (dbt target, DataHub source); None: the domain's Postgres."""
     opts: pulumi.ResourceOptions
     """In-cluster options: Kubernetes provider, after isolation and the data layer."""
     depends_on: tuple[pulumi.Resource, ...] = field(default=())
@@ -53,18 +63,11 @@ class AppContext:
 
     @property
     def cloud(self) -> str:
-        return self.cfg.cloud
+        return self.site.cloud
 
     @property
     def profile(self) -> str:
-        return self.cfg.profile
-
-    @property
-    def managed_database(self) -> bool:
-        """True for RDS/Cloud SQL: connections must use TLS (sslmode=require)."""
-        from dataplatform.config.database import database_mode
-
-        return database_mode(self.cfg) != "in-cluster"
+        return self.site.profile
 
     def bucket(self, zone: str) -> pulumi.Output[str]:
         return self.buckets.apply(lambda b: b[zone])
@@ -76,17 +79,15 @@ class AppContext:
         """ServiceAccount bound to `identity`'s cloud role, or None (local: no identity)."""
         return self.service_accounts.get(identity)
 
-    def helm_args(self, app: str, computed: pulumi.Input[Mapping[str, Any]] | None = None,
-                  *, sync_wave: int | None = None, **kwargs: Any) -> HelmAppArgs:
-        """HelmAppArgs for `app` with this domain's profile, overrides and delivery."""
-        if app in type(self.cfg.apps).built_in():
-            section = getattr(self.cfg.apps, app)
-            overrides = section.values
-            kwargs.setdefault("patches", tuple(section.patches))  # apps.<app>.patches
-        else:
-            overrides = kwargs.pop("overrides", {})
+    def helm_args(self, app: str, settings: AppConfig | None = None, *,
+                  computed: pulumi.Input[Mapping[str, Any]] | None = None,
+                  sync_wave: int | None = None, **kwargs: Any) -> HelmAppArgs:
+        """HelmAppArgs for `app` with this domain's profile and delivery, and the stack's
+        values and patches of `settings` (the app's `apps.<app>` section)."""
+        if settings is not None:
+            kwargs.setdefault("overrides", settings.values)
+            kwargs.setdefault("patches", tuple(settings.patches))
         return HelmAppArgs(
             app=app, namespace=self.namespace, profile=self.profile,
-            delivery=self.cfg.delivery, overrides=overrides, computed=computed,
-            argocd=self.argocd, labels=self.labels,
-            sync=SyncSettings(sync_wave=sync_wave), **kwargs)
+            delivery=self.delivery, computed=computed, argocd=self.argocd,
+            labels=self.labels, sync=SyncSettings(sync_wave=sync_wave), **kwargs)

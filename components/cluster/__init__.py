@@ -1,31 +1,39 @@
-"""Cluster components and the factory that picks one from the stack config."""
+"""Cluster components and the factory that picks one from its Args."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.cluster.base import ClusterHandle
 from components.cluster.local import LocalCluster, LocalClusterArgs
 from components.cluster.shared import SharedCluster, SharedClusterArgs
-from dataplatform.config.model import StackConfig
+
+if TYPE_CHECKING:  # the cloud modules load their SDKs: imported lazily below
+    from components.cluster.eks import EksCluster
+    from components.cluster.gke import GkeCluster
 
 __all__ = ["ClusterHandle", "SharedCluster", "SharedClusterArgs", "make_cluster"]
 
 
-def make_cluster(name: str, cfg: StackConfig,
-                 opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-    """Create the stack's own cluster (platform stacks and dedicated domains).
+def make_cluster(name: str, args: object, opts: pulumi.ResourceOptions
+                 ) -> LocalCluster | EksCluster | GkeCluster:
+    """Create the stack's own cluster (platform stacks and dedicated domains) from its Args:
+    LocalClusterArgs, EksClusterArgs or GkeClusterArgs.
 
     The result has a `.handle` (ClusterHandle). Cloud modules are imported lazily so a
     local plan never loads the AWS or GCP SDKs.
     """
-    if cfg.cloud == "local":
-        return LocalCluster(name, LocalClusterArgs(cfg.cluster.kube_context, cfg.naming.base),
-                            opts)
-    if cfg.cloud == "aws":
+    if isinstance(args, LocalClusterArgs):
+        return LocalCluster(name, args, opts)
+    if type(args).__name__ == "EksClusterArgs":
         from components.cluster.eks import EksCluster, EksClusterArgs
 
-        return EksCluster(name, EksClusterArgs.from_config(cfg), opts)
+        assert isinstance(args, EksClusterArgs)
+        return EksCluster(name, args, opts)
     from components.cluster.gke import GkeCluster, GkeClusterArgs
 
-    return GkeCluster(name, GkeClusterArgs.from_config(cfg), opts)
+    if not isinstance(args, GkeClusterArgs):
+        raise TypeError(f"no cluster component takes {type(args).__name__}")
+    return GkeCluster(name, args, opts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
-from dataplatform.config.model import Model
-from dataplatform.profiles import PROFILES_DIR, profile_section
+from foundation.config.base import Model
+from foundation.layout import PROFILES_DIR
+from foundation.profiles import profile_section
 
 # Smallest VPC the subnet plan fits: 8 blocks of /(p+3), private subnets in the first
 # ones, public subnets in quarters of the last one.
@@ -76,7 +78,8 @@ def subnet_plan(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     vpc = ipaddress.ip_network(vpc_cidr)
     if vpc.prefixlen > MAX_VPC_PREFIX or not 1 <= zones <= 4:
         raise ValueError(f"cannot plan {zones} zones in {vpc_cidr}")
-    blocks = list(vpc.subnets(prefixlen_diff=3))
+    blocks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        vpc.subnets(prefixlen_diff=3))
     public = list(blocks[-1].subnets(prefixlen_diff=2))
     return [str(b) for b in blocks[:zones]], [str(b) for b in public[:zones]]
 
@@ -120,7 +123,7 @@ def create_network(name: str, *, cluster_name: str, vpc_cidr: str, zones: int,
     nats: list[aws.ec2.NatGateway] = []
     private_ids: list[pulumi.Output[str]] = []
     for i in range(zones):
-        az = azs.names.apply(lambda n, i=i: _zone(n, i, zones))
+        az = azs.names.apply(functools.partial(_zone, index=i, zones=zones))
         public = aws.ec2.Subnet(
             f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=public_cidrs[i],
             availability_zone=az, map_public_ip_on_launch=False,

@@ -12,9 +12,10 @@ import pulumi_gcp as gcp
 import yaml
 from pydantic import Field
 
-from dataplatform.config.model import Model
-from dataplatform.naming import Naming
-from dataplatform.profiles import PROFILES_DIR, profile_section
+from foundation.config.base import Model
+from foundation.layout import PROFILES_DIR
+from foundation.naming import Naming
+from foundation.profiles import profile_section
 
 PROFILES_FILE = PROFILES_DIR / "gke.yaml"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pulumi
@@ -21,24 +21,23 @@ import pulumi_kubernetes as k8s
 from components.cluster import _eks_iam as iam
 from components.cluster._eks_network import (
     MAX_VPC_PREFIX,
-    PROFILES_FILE,
+    Network,
     NodeGroupSpec,
     create_network,
     existing_network,
-    load_profile,
 )
 from components.cluster.base import ClusterHandle
-from dataplatform.config.model import RuleViolations, StackConfig
+from foundation.config.base import RuleViolations
 
 WORKLOAD_GROUP = "workload"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
-SERVICE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
-                                                    "192.168.0.0/16")]
+SERVICE_RANGES = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
+                                                     "192.168.0.0/16")]
 
 
 @dataclass(frozen=True)
 class EksClusterArgs:
-    """Inputs of EksCluster; `from_config` derives them from a stack config."""
+    """Inputs of EksCluster (`dataplatform/resolve/cluster.py` derives them from a stack file)."""
 
     cluster_name: str
     """EKS cluster name (deterministic, from cfg.naming)."""
@@ -95,8 +94,9 @@ class EksClusterArgs:
             p.append(("cluster.network.vpcCidr", f"{self.vpc_cidr} is too small for the "
                       f"cluster's subnets; use a /{MAX_VPC_PREFIX} or larger"))
         svc = ipaddress.ip_network(self.service_cidr)
-        if not (12 <= svc.prefixlen <= 24 and any(svc.subnet_of(r) for r in SERVICE_RANGES
-                                                  if r.version == svc.version)):
+        # The ranges are all IPv4: an IPv6 service range is inside none of them.
+        if not (12 <= svc.prefixlen <= 24 and isinstance(svc, ipaddress.IPv4Network)
+                and any(svc.subnet_of(r) for r in SERVICE_RANGES)):
             p.append(("cluster.network.serviceCidr", "EKS needs a /12 to /24 inside "
                       f"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, not {self.service_cidr}"))
         for g in self.node_groups:
@@ -108,40 +108,6 @@ class EksClusterArgs:
             p.append(("cluster.aws", "node groups: names must be unique"))
         if p:
             raise RuleViolations(p)
-
-    @classmethod
-    def from_config(cls, cfg: StackConfig, profiles: Path = PROFILES_FILE) -> EksClusterArgs:
-        """Args for `cfg` (an aws stack that owns its cluster), sized from `profiles`."""
-        if cfg.cloud != "aws" or not cfg.region or not cfg.owns_cluster:
-            raise ValueError("EksCluster is for aws stacks that own their cluster "
-                             f"(cloud is '{cfg.cloud}', kind '{cfg.kind}')")
-        shape = load_profile(cfg.profile, profiles)
-        aws_cfg = cfg.cluster.aws
-        overrides = {k: v for k, v in {
-            "instance_types": aws_cfg.node_instance_types, "min_size": aws_cfg.node_min_size,
-            "max_size": aws_cfg.node_max_size, "desired_size": aws_cfg.node_desired_size,
-        }.items() if v is not None}
-        if overrides and WORKLOAD_GROUP not in {g.name for g in shape.node_groups}:
-            raise ValueError(f"profile '{cfg.profile}' has no '{WORKLOAD_GROUP}' node group "
-                             "to apply cluster.aws.node* overrides to")
-        groups = tuple(g.model_copy(update=overrides) if g.name == WORKLOAD_GROUP else g
-                       for g in shape.node_groups)
-        naming = cfg.naming
-        return cls(
-            cluster_name=naming.name(kind="eks-cluster"), region=cfg.region,
-            profile=cfg.profile, version=cfg.cluster.version,
-            vpc_cidr=cfg.cluster.network.vpc_cidr,
-            service_cidr=cfg.cluster.network.service_cidr,
-            vpc_id=aws_cfg.vpc_id, subnet_ids=tuple(aws_cfg.subnet_ids), zones=shape.zones,
-            nat_gateway_per_zone=shape.nat_gateway_per_zone,
-            endpoint_private_access=aws_cfg.endpoint_private_access,
-            public_access_cidrs=tuple(cfg.cluster.public_access_cidrs),
-            log_types=tuple(aws_cfg.log_types), log_retention_days=shape.log_retention_days,
-            node_groups=groups,
-            cluster_role_name=naming.name("eks-cluster", kind="iam-role"),
-            node_role_name=naming.name("eks-node", kind="iam-role"),
-            ebs_csi_role_name=naming.name("ebs-csi", kind="iam-role"),
-        )
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -176,15 +142,52 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("dataplatform:cluster:EksCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        prod = args.profile == "prod"
         if args.vpc_id:
             net = existing_network(args.vpc_id, args.subnet_ids)
         else:
             net = create_network(name, cluster_name=args.cluster_name, vpc_cidr=args.vpc_cidr,
                                  zones=args.zones, nat_per_zone=args.nat_gateway_per_zone,
                                  parent=self)
+        cluster, issuer, oidc = self._control_plane(name, args, net)
+        node_groups = self._node_groups(name, args, net, cluster)
+        ebs_csi = self._ebs_csi(name, args, cluster, oidc, issuer, node_groups)
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint,
+                              cluster.certificate_authority.data).apply(
+                lambda v: kubeconfig(v[0], v[1], v[2], args.region)))
+        provider = k8s.Provider(f"{name}-provider", kubeconfig=self.kubeconfig,
+                                enable_server_side_apply=True,
+                                opts=pulumi.ResourceOptions(parent=self))
+        self._default_storage_class(name, args, provider, ebs_csi)
 
+        self.name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer = issuer
+        self.oidc_provider_arn = oidc.arn
+        self.vpc_id = net.vpc_id
+        self.private_subnet_ids = pulumi.Output.all(*net.private_subnet_ids)
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
+                                    pulumi.Output.from_input(None), self.endpoint,
+                                    self.oidc_issuer, self.oidc_provider_arn,
+                                    pulumi.Output.from_input({
+                                        "vpcId": self.vpc_id,
+                                        "privateSubnetIds": self.private_subnet_ids,
+                                        "clusterSecurityGroupId":
+                                            self.cluster_security_group_id}))
+        self.register_outputs({
+            "name": self.name, "endpoint": self.endpoint, "oidc_issuer": self.oidc_issuer,
+            "oidc_provider_arn": self.oidc_provider_arn, "kubeconfig": self.kubeconfig,
+            "vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
+            "cluster_security_group_id": self.cluster_security_group_id,
+        })
+
+    def _control_plane(self, name: str, args: EksClusterArgs, net: Network
+                       ) -> tuple[aws.eks.Cluster, pulumi.Output[str],
+                                  aws.iam.OpenIdConnectProvider]:
+        """The cluster with its role, secrets key and log group, and its OIDC provider."""
+        child = pulumi.ResourceOptions(parent=self)
+        prod = args.profile == "prod"
         cluster_role, cluster_attach = iam.role(
             f"{name}-cluster", args.cluster_role_name,
             iam.service_trust("eks.amazonaws.com", tag_session=True),
@@ -219,14 +222,18 @@ class EksCluster(pulumi.ComponentResource):
             deletion_protection=prod,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*cluster_attach, logs]),
         )
-        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        issuer = cluster.identities.apply(_oidc_issuer)
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer,
                                              client_id_lists=["sts.amazonaws.com"], opts=child)
+        return cluster, issuer, oidc
 
+    def _node_groups(self, name: str, args: EksClusterArgs, net: Network,
+                     cluster: aws.eks.Cluster) -> list[aws.eks.NodeGroup]:
+        """The node role and one managed node group per profile group."""
         node_role, node_attach = iam.role(
             f"{name}-node", args.node_role_name, iam.service_trust("ec2.amazonaws.com"),
             iam.NODE_POLICIES, args.region, self)
-        node_groups = [
+        return [
             aws.eks.NodeGroup(
                 f"{name}-ng-{g.name}",
                 cluster_name=cluster.name,
@@ -248,6 +255,10 @@ class EksCluster(pulumi.ComponentResource):
             for g in args.node_groups
         ]
 
+    def _ebs_csi(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster,
+                 oidc: aws.iam.OpenIdConnectProvider, issuer: pulumi.Output[str],
+                 node_groups: list[aws.eks.NodeGroup]) -> aws.eks.Addon:
+        """The EBS CSI driver add-on, with its IRSA role."""
         ebs_role, ebs_attach = iam.role(
             f"{name}-ebs-csi", args.ebs_csi_role_name,
             iam.irsa_trust(oidc.arn, issuer, EBS_CSI_SERVICE_ACCOUNT),
@@ -262,13 +273,11 @@ class EksCluster(pulumi.ComponentResource):
             # The controller needs nodes to run on before the add-on reports ACTIVE.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_groups, *ebs_attach]),
         )
+        return ebs_csi
 
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint,
-                              cluster.certificate_authority.data).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], args.region)))
-        provider = k8s.Provider(f"{name}-provider", kubeconfig=self.kubeconfig,
-                                enable_server_side_apply=True, opts=child)
+    def _default_storage_class(self, name: str, args: EksClusterArgs, provider: k8s.Provider,
+                               ebs_csi: aws.eks.Addon) -> None:
+        """gp3, encrypted, the cluster's default; prod keeps volumes of deleted claims."""
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -276,30 +285,17 @@ class EksCluster(pulumi.ComponentResource):
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
             provisioner="ebs.csi.aws.com",
             parameters={"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
-            reclaim_policy="Retain" if prod else "Delete",
+            reclaim_policy="Retain" if args.profile == "prod" else "Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ebs_csi]),
         )
 
-        self.name = cluster.name
-        self.endpoint = cluster.endpoint
-        self.oidc_issuer = issuer
-        self.oidc_provider_arn = oidc.arn
-        self.vpc_id = net.vpc_id
-        self.private_subnet_ids = pulumi.Output.all(*net.private_subnet_ids)
-        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
-        self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
-                                    pulumi.Output.from_input(None), self.endpoint,
-                                    self.oidc_issuer, self.oidc_provider_arn,
-                                    pulumi.Output.from_input({
-                                        "vpcId": self.vpc_id,
-                                        "privateSubnetIds": self.private_subnet_ids,
-                                        "clusterSecurityGroupId":
-                                            self.cluster_security_group_id}))
-        self.register_outputs({
-            "name": self.name, "endpoint": self.endpoint, "oidc_issuer": self.oidc_issuer,
-            "oidc_provider_arn": self.oidc_provider_arn, "kubeconfig": self.kubeconfig,
-            "vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
-            "cluster_security_group_id": self.cluster_security_group_id,
-        })
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL: EKS gives every cluster one (the SDK types it optional)."""
+    oidcs = identities[0].oidcs if identities else None
+    issuer = oidcs[0].issuer if oidcs else None
+    if issuer is None:
+        raise ValueError("EKS cluster reports no OIDC issuer")
+    return issuer

@@ -9,7 +9,6 @@ Labels come from the GCP provider's default labels; nothing here sets them.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -22,12 +21,10 @@ from components.cluster._gke_network import (
     NodePoolSpec,
     create_network,
     kubeconfig,
-    load_profile,
 )
 from components.cluster.base import ClusterHandle
-from dataplatform.config.gcp import GkePoolOverrides
-from dataplatform.config.model import RuleViolations, StackConfig
-from dataplatform.naming import Naming
+from foundation.config.gcp import GkePoolOverrides
+from foundation.naming import Naming
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NODE_ROLES = (  # what a node needs to report, and nothing more
@@ -85,58 +82,12 @@ class GkeClusterArgs:
         if self.release_channel and self.version:
             raise ValueError("a pinned version and a release channel are mutually exclusive")
 
-    @classmethod
-    def from_config(cls, cfg: StackConfig) -> GkeClusterArgs:
-        """Args for `cfg`; raises RuleViolations (a ValueError) on cross-section rules."""
-        if cfg.cloud != "gcp":
-            raise ValueError(f"GkeCluster needs cloud 'gcp', not '{cfg.cloud}'")
-        c, g, prod = cfg.cluster, cfg.cluster.gcp, cfg.profile == "prod"
-        p: list[tuple[str, str]] = []
-        if not GCP_NAME.match(cfg.naming.base):
-            p.append(("customer", f"GCP resource names must start with a letter: "
-                                  f"'{cfg.naming.base}'"))
-        if prod and any(ipaddress.ip_network(x).prefixlen == 0 for x in c.public_access_cidrs):
-            p.append(("cluster.publicAccessCidrs", "0.0.0.0/0 opens the GKE control plane to "
-                      "the whole internet, which profile 'prod' does not allow"))
-        if g.channel and "version" in c.model_fields_set:
-            p.append(("cluster.version", f"cluster.version '{c.version}' pins the GKE version "
-                      f"but cluster.gcp.releaseChannel is '{g.release_channel}': remove "
-                      "cluster.version, or set releaseChannel to UNSPECIFIED to pin it"))
-        master = ipaddress.ip_network(g.master_ipv4_cidr)
-        for key in ("vpc_cidr", "pod_cidr", "service_cidr"):
-            other = getattr(c.network, key)
-            if master.overlaps(ipaddress.ip_network(other)):
-                p.append(("cluster.gcp.masterIpv4Cidr", f"{g.master_ipv4_cidr} overlaps "
-                          f"cluster.network.{_camel(key)} {other}"))
-        profile = load_profile(cfg.profile)
-        pools = tuple(_override(pool, g.workload_pool) for pool in profile.node_pools)
-        p += [("cluster.gcp.workloadPool", f"node pool '{x.name}': minNodes {x.min_nodes} is "
-               f"greater than maxNodes {x.max_nodes}") for x in pools if x.min_nodes > x.max_nodes]
-        if p:
-            raise RuleViolations(p)
-        return cls(
-            naming=cfg.naming, project=cfg.gcp_project, region=cfg.region,
-            location=cfg.region if profile.regional else f"{cfg.region}-b",
-            vpc_cidr=c.network.vpc_cidr, pod_cidr=c.network.pod_cidr,
-            service_cidr=c.network.service_cidr, pod_range_name=g.pod_range_name,
-            service_range_name=g.service_range_name, existing_network=g.existing_network,
-            existing_subnetwork=g.existing_subnetwork, master_ipv4_cidr=g.master_ipv4_cidr,
-            authorized_cidrs=tuple(c.public_access_cidrs), release_channel=g.channel,
-            version=None if g.channel else c.version, node_pools=pools,
-            secrets_encryption=prod, deletion_protection=prod,
-        )
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(w.title() for w in rest)
-
 
 def _slug(role: str) -> str:
     return role.removeprefix("roles/").replace(".", "-").lower()
 
 
-def _override(pool: NodePoolSpec, o: GkePoolOverrides) -> NodePoolSpec:
+def override_pool(pool: NodePoolSpec, o: GkePoolOverrides) -> NodePoolSpec:
     if pool.role != "workload":
         return pool
     update = {"machine_type": o.machine_type, "min_nodes": o.min_nodes,
@@ -159,9 +110,12 @@ class GkeCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GkeClusterArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("dataplatform:cluster:GkeCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         project, naming = args.project, args.naming
         if args.existing_network:
+            # The stack config (foundation/config/gcp.py) accepts both or neither.
+            if args.existing_subnetwork is None:
+                raise ValueError(f"GkeCluster {name}: existing_network needs "
+                                 "existing_subnetwork")
             net = GkeNetwork(args.existing_network, args.existing_subnetwork, [])
         else:
             net = create_network(
@@ -170,22 +124,66 @@ class GkeCluster(pulumi.ComponentResource):
                 pod_range=args.pod_range_name, service_range=args.service_range_name,
                 parent=self)
 
+        node_sa, grants = self._node_identity(name, args)
+        workload_pool = f"{project}.svc.id.goog"
+        cluster = self._cluster(name, args, net, workload_pool)
+        pools = [self._node_pool(name, args, cluster, pool, node_sa, [*grants, *net.ready])
+                 for pool in args.node_pools]
+
+        self.name = cluster.name
+        self.location = cluster.location
+        self.endpoint = cluster.endpoint.apply(lambda ip: f"https://{ip}")
+        # The cluster reports the pool it was given above; the SDK types it optional.
+        self.workload_pool = cluster.workload_identity_config.apply(
+            lambda w: w.workload_pool if w and w.workload_pool is not None else workload_pool)
+        self.oidc_issuer = pulumi.Output.format(
+            "https://container.googleapis.com/v1/projects/{0}/locations/{1}/clusters/{2}",
+            project, cluster.location, cluster.name)
+        self.node_service_account = node_sa.email
+        ca = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate)
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            cluster.location, cluster.name, self.endpoint, ca).apply(
+            lambda v: kubeconfig(f"gke_{project}_{v[0]}_{v[1]}", v[2], v[3])))
+        provider = k8s.Provider(
+            f"{name}-provider", kubeconfig=self.kubeconfig,
+            # Server-side apply lets Argo CD and Pulumi share field ownership cleanly.
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=pools))
+        self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
+                                    pulumi.Output.from_input(None), self.endpoint,
+                                    self.oidc_issuer, pulumi.Output.from_input(None),
+                                    pulumi.Output.from_input({"network": net.network,
+                                                              "subnetwork": net.subnetwork}))
+        self.register_outputs({
+            "name": self.name, "location": self.location, "endpoint": self.endpoint,
+            "workload_pool": self.workload_pool, "oidc_issuer": self.oidc_issuer,
+            "node_service_account": self.node_service_account, "kubeconfig": self.kubeconfig,
+        })
+
+    def _node_identity(self, name: str, args: GkeClusterArgs
+                       ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+        """The nodes' own service account, with the least roles nodes need."""
+        child, project, naming = pulumi.ResourceOptions(parent=self), args.project, args.naming
         node_sa = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=naming.name("gke-nodes", kind="gcp-service-account"),
             display_name=f"GKE nodes of {naming.base}", project=project, opts=child)
         grants = [gcp.projects.IAMMember(f"{name}-nodes-{_slug(role)}", project=project,
                                          role=role, member=node_sa.member, opts=child)
                   for role in NODE_ROLES]
+        return node_sa, grants
 
+    def _cluster(self, name: str, args: GkeClusterArgs, net: GkeNetwork,
+                 workload_pool: str) -> gcp.container.Cluster:
+        """The private control plane: VPC-native, Dataplane V2, workload identity, secrets
+        encrypted with a key of our own in prod."""
+        project, naming = args.project, args.naming
         encryption, cluster_deps = None, []
         if args.secrets_encryption:
             key_id, grant = self._secrets_key(name, args)
             encryption = gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED",
                                                                      key_name=key_id)
             cluster_deps.append(grant)
-
-        workload_pool = f"{project}.svc.id.goog"
-        cluster = gcp.container.Cluster(
+        return gcp.container.Cluster(
             f"{name}-cluster",
             name=naming.name(kind="gke-cluster"), project=project, location=args.location,
             network=net.network, subnetwork=net.subnetwork, networking_mode="VPC_NATIVE",
@@ -222,38 +220,6 @@ class GkeCluster(pulumi.ComponentResource):
             cost_management_config=gcp.container.ClusterCostManagementConfigArgs(enabled=True),
             deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_deps))
-
-        pools = [self._node_pool(name, args, cluster, pool, node_sa, [*grants, *net.ready])
-                 for pool in args.node_pools]
-
-        self.name = cluster.name
-        self.location = cluster.location
-        self.endpoint = cluster.endpoint.apply(lambda ip: f"https://{ip}")
-        self.workload_pool = cluster.workload_identity_config.apply(
-            lambda w: w.workload_pool if w else workload_pool)
-        self.oidc_issuer = pulumi.Output.format(
-            "https://container.googleapis.com/v1/projects/{0}/locations/{1}/clusters/{2}",
-            project, cluster.location, cluster.name)
-        self.node_service_account = node_sa.email
-        ca = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate)
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
-            cluster.location, cluster.name, self.endpoint, ca).apply(
-            lambda v: kubeconfig(f"gke_{project}_{v[0]}_{v[1]}", v[2], v[3])))
-        provider = k8s.Provider(
-            f"{name}-provider", kubeconfig=self.kubeconfig,
-            # Server-side apply lets Argo CD and Pulumi share field ownership cleanly.
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=pools))
-        self.handle = ClusterHandle(self.name, provider, self.kubeconfig,
-                                    pulumi.Output.from_input(None), self.endpoint,
-                                    self.oidc_issuer, pulumi.Output.from_input(None),
-                                    pulumi.Output.from_input({"network": net.network,
-                                                              "subnetwork": net.subnetwork}))
-        self.register_outputs({
-            "name": self.name, "location": self.location, "endpoint": self.endpoint,
-            "workload_pool": self.workload_pool, "oidc_issuer": self.oidc_issuer,
-            "node_service_account": self.node_service_account, "kubeconfig": self.kubeconfig,
-        })
 
     def _secrets_key(self, name: str, args: GkeClusterArgs):
         """KMS key for application-layer secrets encryption, usable by the GKE agent."""

@@ -24,20 +24,10 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from components._labels import k8s_labels
-from components.cloud_provider import gcp_labels
 from components.database._provision import app_credentials, check_databases
 from components.database.connection import DatabaseConnection
 from components.database.incluster_postgres import APP, PORT
-from dataplatform.config.database import (
-    database_mode,
-    database_rules,
-    instance_size,
-    load_profile,
-    max_storage_gb,
-)
-from dataplatform.config.model import RuleViolations, StackConfig
-from dataplatform.naming import Naming
+from foundation.naming import Naming
 
 GCP_NAME = re.compile(r"^[a-z][-a-z0-9]*[a-z0-9]$")
 FLAGS = {  # connection and lock logging for audits; temp files logged from 0 bytes
@@ -50,9 +40,10 @@ FLAGS = {  # connection and lock logging for audits; temp files logged from 0 by
 MAX_LOG_DAYS = 7  # Cloud SQL ENTERPRISE keeps at most 7 days of transaction logs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CloudSqlPostgresArgs:
-    """Inputs of CloudSqlPostgres. Build them with `from_config`, which checks the rules."""
+    """Inputs of CloudSqlPostgres. The resolve step fills the settings; the composing
+    stack adds the cluster wiring (`k8s_provider`, `network`)."""
 
     naming: Naming
     """Deterministic names (instance, private services range)."""
@@ -64,11 +55,6 @@ class CloudSqlPostgresArgs:
     """Namespace of the apps' credential Secrets."""
     databases: Sequence[str]
     """One database and user per entry (the enabled apps)."""
-    k8s_provider: pulumi.ProviderResource
-    """Kubernetes provider of the cluster the Secrets go to."""
-    network: pulumi.Input[str]
-    """The cluster's VPC, as id (projects/<p>/global/networks/<n>) or self link: the
-    instance's only network."""
     tier: str
     """Cloud SQL tier (profile or `database.tier`)."""
     storage_gb: int
@@ -89,40 +75,15 @@ class CloudSqlPostgresArgs:
     """Existing private services access range of the VPC; None: create it and the peering."""
     peering_prefix_length: int = 20
     """Size of the private services access range created when peering_range is None."""
+    k8s_provider: pulumi.ProviderResource | None = None
+    """Kubernetes provider of the cluster the Secrets go to (wiring)."""
+    network: pulumi.Input[str] | None = None
+    """The cluster's VPC, as id (projects/<p>/global/networks/<n>) or self link: the
+    instance's only network (wiring)."""
 
     def __post_init__(self):
         if not GCP_NAME.match(self.naming.name("postgres", kind="cloudsql-instance")):
             raise ValueError(f"'{self.naming.base}' gives no valid Cloud SQL instance name")
-
-    @classmethod
-    def from_config(cls, cfg: StackConfig, *, namespace: pulumi.Input[str],
-                    databases: Sequence[str], k8s_provider: pulumi.ProviderResource,
-                    network: pulumi.Input[str], peering_range: str | None = None,
-                    labels: Mapping[str, str] | None = None) -> CloudSqlPostgresArgs:
-        """Args for `cfg`; raises RuleViolations (a ValueError) on cross-section rules."""
-        if cfg.cloud != "gcp":
-            raise ValueError(f"CloudSqlPostgres needs cloud 'gcp', not '{cfg.cloud}'")
-        p = database_rules(cfg)
-        if not GCP_NAME.match(cfg.naming.base):
-            p.append(("customer", f"Cloud SQL names must start with a letter: "
-                                  f"'{cfg.naming.base}'"))
-        if p:
-            raise RuleViolations(p)
-        if database_mode(cfg) != "managed":
-            raise ValueError("CloudSqlPostgres: database.mode resolves to 'in-cluster' here")
-        db = cfg.database
-        return cls(
-            naming=cfg.naming, project=cfg.gcp_project, region=cfg.region,
-            namespace=namespace, databases=tuple(databases), k8s_provider=k8s_provider,
-            network=network, tier=instance_size(cfg), storage_gb=db.storage_gb,
-            max_storage_gb=max_storage_gb(cfg),
-            high_availability=load_profile(cfg.profile).high_availability,
-            backup_retention_days=db.backup_retention_days,
-            postgres_version=db.postgres_version, peering_range=peering_range,
-            # Default labels never reach Cloud SQL instances (provider issue), so set them.
-            user_labels=gcp_labels(cfg),
-            labels=k8s_labels(cfg) if labels is None else labels,
-        )
 
 
 class CloudSqlPostgres(pulumi.ComponentResource):
@@ -136,6 +97,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
     def __init__(self, name: str, args: CloudSqlPostgresArgs,
                  opts: pulumi.ResourceOptions | None = None):
         check_databases(f"CloudSqlPostgres {name}", args.databases)
+        if args.k8s_provider is None or args.network is None:
+            raise ValueError(f"CloudSqlPostgres {name}: needs the cluster's k8s_provider "
+                             "and network")
         super().__init__("dataplatform:database:CloudSqlPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         range_name, deps = self._private_services_access(name, args)
@@ -187,10 +151,10 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             database = gcp.sql.Database(
                 f"{name}-{db}-database", name=db, instance=instance.name,
                 project=args.project, deletion_policy="ABANDON", opts=child)
+            secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
             user = gcp.sql.User(
                 f"{name}-{db}-user", name=db, instance=instance.name, project=args.project,
-                password=pulumi.Output.secret(password.result), deletion_policy="ABANDON",
-                opts=child)
+                password=secret_password, deletion_policy="ABANDON", opts=child)
             _, self.connections[db] = app_credentials(
                 name, db, host=self.host, port=PORT, password=password.result,
                 namespace=args.namespace, labels=labels,

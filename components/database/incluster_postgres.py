@@ -20,7 +20,7 @@ from components._k8s import Resources, container_security, pod_security, secret_
 from components._values import typed_settings
 from components.database._provision import app_credentials, check_databases, provision_job
 from components.database.connection import DatabaseConnection
-from dataplatform.config.model import Model
+from foundation.config.base import Model
 
 APP = "postgres"
 UID = 999  # the `postgres` user of the official image

@@ -26,7 +26,6 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components._k8s import secret_env
-from components._labels import k8s_labels
 from components._values import typed_settings
 from components.database._provision import app_credentials, check_databases, provision_job
 from components.database.connection import DatabaseConnection
@@ -37,24 +36,17 @@ from components.database.incluster_postgres import (
     UID,
     PostgresSettings,
 )
-from dataplatform.config.database import (
-    database_mode,
-    database_rules,
-    instance_size,
-    load_profile,
-    max_storage_gb,
-)
-from dataplatform.config.model import RuleViolations, StackConfig
-from dataplatform.naming import Naming, fit
+from foundation.naming import Naming, fit
 
 MASTER_USER = "dbadmin"
 # RDS identifiers: a letter first, lowercase letters, digits and single hyphens.
 RDS_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RdsPostgresArgs:
-    """Inputs of RdsPostgres. Build them with `from_config`, which checks the rules."""
+    """Inputs of RdsPostgres. The resolve step fills the settings; the composing stack
+    adds the cluster wiring (`k8s_provider`, `vpc_id`, `subnet_ids`, a source)."""
 
     naming: Naming
     """Deterministic names (instance identifier, groups, key alias, final snapshot)."""
@@ -64,12 +56,6 @@ class RdsPostgresArgs:
     """Namespace of the apps' credential Secrets, the admin Secret and the Job."""
     databases: Sequence[str]
     """One database and role per entry (the enabled apps)."""
-    k8s_provider: pulumi.ProviderResource
-    """Kubernetes provider of the cluster the Secrets and the Job go to."""
-    vpc_id: pulumi.Input[str]
-    """VPC of the cluster, where the security group is created."""
-    subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets (at least two AZs) of the DB subnet group."""
     instance_class: str
     """RDS instance class (profile or `database.instanceClass`)."""
     storage_gb: int
@@ -88,48 +74,19 @@ class RdsPostgresArgs:
     """CIDRs allowed to connect on 5432 (node subnets), when no group can be named."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the Kubernetes objects."""
+    k8s_provider: pulumi.ProviderResource | None = None
+    """Kubernetes provider of the cluster the Secrets and the Job go to (wiring)."""
+    vpc_id: pulumi.Input[str] | None = None
+    """VPC of the cluster, where the security group is created (wiring)."""
+    subnet_ids: pulumi.Input[Sequence[str]] | None = None
+    """Private subnets (at least two AZs) of the DB subnet group (wiring)."""
 
     def __post_init__(self):
-        if not self.allowed_security_group_ids and not self.allowed_cidrs:
-            raise ValueError("RdsPostgres needs a source allowed to connect: the cluster's "
-                             "security group id or the node CIDRs")
         for cidr in self.allowed_cidrs:
             if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
                 raise ValueError(f"RdsPostgres: {cidr} would open the database to any address")
         if not RDS_NAME.match(self.naming.name("postgres", kind="rds-instance")):
             raise ValueError(f"'{self.naming.base}' gives no valid RDS identifier")
-
-    @classmethod
-    def from_config(cls, cfg: StackConfig, *, namespace: pulumi.Input[str],
-                    databases: Sequence[str], k8s_provider: pulumi.ProviderResource,
-                    vpc_id: pulumi.Input[str], subnet_ids: pulumi.Input[Sequence[str]],
-                    allowed_security_group_ids: Sequence[pulumi.Input[str]] = (),
-                    allowed_cidrs: Sequence[str] = (),
-                    labels: Mapping[str, str] | None = None) -> RdsPostgresArgs:
-        """Args for `cfg`; raises RuleViolations (a ValueError) on cross-section rules."""
-        if cfg.cloud != "aws":
-            raise ValueError(f"RdsPostgres needs cloud 'aws', not '{cfg.cloud}'")
-        p = database_rules(cfg)
-        if not RDS_NAME.match(cfg.naming.name("postgres", kind="rds-instance")):
-            p.append(("customer", f"RDS identifiers start with a letter and have no '--': "
-                                  f"'{cfg.naming.base}'"))
-        if p:
-            raise RuleViolations(p)
-        if database_mode(cfg) != "managed":
-            raise ValueError("RdsPostgres: database.mode resolves to 'in-cluster' here")
-        db = cfg.database
-        return cls(
-            naming=cfg.naming, profile=cfg.profile, namespace=namespace,
-            databases=tuple(databases), k8s_provider=k8s_provider, vpc_id=vpc_id,
-            subnet_ids=subnet_ids, instance_class=instance_size(cfg),
-            storage_gb=db.storage_gb, max_storage_gb=max_storage_gb(cfg),
-            multi_az=load_profile(cfg.profile).high_availability,
-            backup_retention_days=db.backup_retention_days,
-            postgres_version=db.postgres_version,
-            allowed_security_group_ids=tuple(allowed_security_group_ids),
-            allowed_cidrs=tuple(allowed_cidrs),
-            labels=k8s_labels(cfg) if labels is None else labels,
-        )
 
 
 class RdsPostgres(pulumi.ComponentResource):
@@ -143,8 +100,26 @@ class RdsPostgres(pulumi.ComponentResource):
     def __init__(self, name: str, args: RdsPostgresArgs,
                  opts: pulumi.ResourceOptions | None = None):
         check_databases(f"RdsPostgres {name}", args.databases)
+        if args.k8s_provider is None or args.vpc_id is None or args.subnet_ids is None:
+            raise ValueError(f"RdsPostgres {name}: needs the cluster's k8s_provider, vpc_id "
+                             "and subnet_ids")
+        if not args.allowed_security_group_ids and not args.allowed_cidrs:
+            raise ValueError(f"RdsPostgres {name}: needs a source allowed to connect: the "
+                             "cluster's security group id or the node CIDRs")
         settings = typed_settings(APP, args.profile, PostgresSettings)
         super().__init__("dataplatform:database:RdsPostgres", name, None, opts)
+        instance, master_password = self._instance(name, args)
+        self.host, self.port = instance.address, pulumi.Output.from_input(PORT)
+        self.instance_id = instance.identifier
+        self.connections = {}
+        self._credentials(name, args, settings, instance, master_password)
+        self.register_outputs({
+            "host": self.host, "port": self.port, "instance_id": self.instance_id,
+            "connections": {db: c.as_dict() for db, c in self.connections.items()}})
+
+    def _instance(self, name: str, args: RdsPostgresArgs
+                  ) -> tuple[aws.rds.Instance, pulumi.Output[str]]:
+        """The instance with its key, subnets, firewall and parameters; its master password."""
         child = pulumi.ResourceOptions(parent=self)
         # Losing the instance or its key loses the data: never delete them from Pulumi.
         kept = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
@@ -170,7 +145,7 @@ class RdsPostgres(pulumi.ComponentResource):
             opts=child)
         master = random.RandomPassword(f"{name}-master-password", length=32, special=False,
                                        opts=child)
-        master_password = pulumi.Output.secret(master.result)
+        master_password: pulumi.Output[str] = pulumi.Output.secret(master.result)
         instance = aws.rds.Instance(
             f"{name}-instance", identifier=ident, engine="postgres", engine_version=major,
             instance_class=args.instance_class, port=PORT,
@@ -189,10 +164,13 @@ class RdsPostgres(pulumi.ComponentResource):
             performance_insights_retention_period=7,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             opts=kept)
+        return instance, master_password
 
-        self.host, self.port = instance.address, pulumi.Output.from_input(PORT)
-        self.instance_id = instance.identifier
-        self.connections = {}
+    def _credentials(self, name: str, args: RdsPostgresArgs, settings: PostgresSettings,
+                     instance: aws.rds.Instance, master_password: pulumi.Output[str]) -> None:
+        """The admin Secret, one generated password and Secret per app, and the Job that
+        creates their databases and roles."""
+        child = pulumi.ResourceOptions(parent=self)
         in_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         labels = {**args.labels, "app.kubernetes.io/name": APP}
         secrets = [k8s.core.v1.Secret(
@@ -220,22 +198,20 @@ class RdsPostgres(pulumi.ComponentResource):
                            {"name": "PGSSLMODE", "value": "require"}],
                 opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(
                     depends_on=[instance, *secrets])))
-        self.register_outputs({
-            "host": self.host, "port": self.port, "instance_id": self.instance_id,
-            "connections": {db: c.as_dict() for db, c in self.connections.items()}})
 
     def _security_group(self, name: str, args: RdsPostgresArgs,
                         ident: str) -> aws.ec2.SecurityGroup:
         """Postgres from the cluster only; no egress (replies need none)."""
-        rule = {"protocol": "tcp", "from_port": PORT, "to_port": PORT}
         ingress = []
         if args.allowed_security_group_ids:
             ingress.append(aws.ec2.SecurityGroupIngressArgs(
-                **rule, security_groups=list(args.allowed_security_group_ids),
+                protocol="tcp", from_port=PORT, to_port=PORT,
+                security_groups=list(args.allowed_security_group_ids),
                 description="Postgres from the cluster's security group"))
         if args.allowed_cidrs:
             ingress.append(aws.ec2.SecurityGroupIngressArgs(
-                **rule, cidr_blocks=list(args.allowed_cidrs),
+                protocol="tcp", from_port=PORT, to_port=PORT,
+                cidr_blocks=list(args.allowed_cidrs),
                 description="Postgres from the cluster's node subnets"))
         return aws.ec2.SecurityGroup(
             f"{name}-sg", name=ident, vpc_id=args.vpc_id,

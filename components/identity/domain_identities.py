@@ -1,6 +1,6 @@
 """DomainIdentities: one WorkloadIdentity per enabled app that touches the lake.
 
-Who may do what to which zone is not written here: it is `profiles/identity.yaml`, the
+Who may do what to which zone is not written here: it is `access/identity.yaml`, the
 least-privilege matrix, validated on load. This module only joins it with the domain's
 buckets, the cluster's OIDC details and the set of enabled apps.
 """
@@ -22,10 +22,13 @@ from components.identity.workload_identity import (
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
-from dataplatform.config.model import Apps, Model, StackConfig
-from dataplatform.naming import LAKE_ZONES, is_dns_label
+from components.site import Site
+from foundation.config.apps import Apps
+from foundation.config.base import Model
+from foundation.layout import ACCESS_DIR
+from foundation.naming import LAKE_ZONES, is_dns_label
 
-IDENTITY_FILE = Path(__file__).resolve().parents[2] / "profiles" / "identity.yaml"
+IDENTITY_FILE = ACCESS_DIR / "identity.yaml"
 
 
 def _dns(value: str) -> str:
@@ -55,7 +58,7 @@ class IdentityProfile(Model):
 
 
 class IdentityMatrix(Model):
-    """`profiles/identity.yaml`."""
+    """`access/identity.yaml`."""
 
     identities: dict[Annotated[str, AfterValidator(_dns)], IdentityProfile] = Field(
         description="Identity name -> its app, ServiceAccount and lake access.")
@@ -78,8 +81,8 @@ def load_matrix(path: Path = IDENTITY_FILE) -> IdentityMatrix:
 class DomainIdentitiesArgs:
     """Inputs of DomainIdentities."""
 
-    cfg: StackConfig
-    """Stack config (aws or gcp): cloud, naming, project."""
+    site: Site
+    """The stack's cloud (aws or gcp), names and GCP project."""
     namespace: pulumi.Input[str]
     """Domain namespace the ServiceAccounts go into."""
     buckets: Mapping[str, pulumi.Input[str]]
@@ -112,27 +115,28 @@ class DomainIdentities(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DomainIdentitiesArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        cfg = args.cfg
-        if cfg.cloud not in ("aws", "gcp"):
-            raise ValueError(f"DomainIdentities {name}: cloud '{cfg.cloud}' has no workload "
+        site = args.site
+        if site.cloud not in ("aws", "gcp"):
+            raise ValueError(f"DomainIdentities {name}: cloud '{site.cloud}' has no workload "
                              "identity (MinIO uses its own credentials)")
         matrix = load_matrix(args.matrix_file).identities
         wanted = {k: p for k, p in matrix.items() if p.app in args.apps}
-        refs = args.bucket_arns if cfg.cloud == "aws" else args.buckets
-        missing = sorted({z for p in wanted.values() for z in p.buckets} - set(refs or {}))
+        refs: Mapping[str, pulumi.Input[str]] = (
+            args.bucket_arns if site.cloud == "aws" else args.buckets) or {}
+        missing = sorted({z for p in wanted.values() for z in p.buckets} - set(refs))
         if missing:
-            what = "bucket ARNs" if cfg.cloud == "aws" else "buckets"
+            what = "bucket ARNs" if site.cloud == "aws" else "buckets"
             raise ValueError(f"DomainIdentities {name}: no {what} for zones {missing}")
         super().__init__("dataplatform:identity:DomainIdentities", name, None, opts)
-        kind = "iam-role" if cfg.cloud == "aws" else "gcp-service-account"
+        kind = "iam-role" if site.cloud == "aws" else "gcp-service-account"
         self.identities = {
             key: WorkloadIdentity(f"{name}-{key}", WorkloadIdentityArgs(
                 app=key, namespace=args.namespace, service_account=p.service_account,
                 grants=[BucketGrant(z, refs[z], a) for z, a in p.buckets.items()],
-                cloud=cfg.cloud, identity_name=cfg.naming.name(key, kind=kind),
+                cloud=site.cloud, identity_name=site.naming.name(key, kind=kind),
                 k8s_provider=args.k8s_provider, labels=args.labels,
                 oidc_provider_arn=args.oidc_provider_arn, oidc_issuer=args.oidc_issuer,
-                kms_key_arn=args.kms_key_arn, project=cfg.gcp_project,
+                kms_key_arn=args.kms_key_arn, project=site.gcp_project,
                 workload_pool=args.workload_pool),
                 opts=pulumi.ResourceOptions(parent=self))
             for key, p in wanted.items()

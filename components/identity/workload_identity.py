@@ -19,7 +19,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from dataplatform.naming import LIMITS, is_dns_label
+from foundation.naming import LIMITS, is_dns_label
 
 Access = Literal["read", "write", "readwrite"]
 ACCESS_LEVELS: dict[str, frozenset[str]] = {
@@ -83,7 +83,7 @@ class WorkloadIdentityArgs:
     """Labels of the ServiceAccount."""
     oidc_provider_arn: pulumi.Input[str] | None = None
     """aws: ARN of the cluster's IAM OIDC provider (the federated principal)."""
-    oidc_issuer: pulumi.Input[str] | None = None
+    oidc_issuer: pulumi.Input[str | None] | None = None
     """aws: the cluster's OIDC issuer URL (`https://oidc.eks.<region>.amazonaws.com/id/…`)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """aws: the lake's KMS key, when its buckets use SSE-KMS."""

@@ -14,13 +14,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from components.apps._dbt_names import artifact_prefix
-from components.apps._lineage_names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET
 from components.apps.context import MINIO_SECRET
+from components.apps.dbt.names import artifact_prefix
+from components.lineage.names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET
 from components.lineage.recipes import (
     GMS_URL_ENV,
     TOKEN_ENV,
@@ -41,7 +42,10 @@ from components.lineage.recipes import (
     env,
 )
 from components.lineage.schedule import schedule_after
-from dataplatform.config.model import StackConfig
+from components.site import Site
+from foundation.config.datahub import IngestionSettings
+from foundation.config.dbt import DbtProject
+from foundation.config.warehouse import WarehouseConfig
 
 LATEST = "latest"
 METABASE_SECRET = "datahub-metabase-credentials"
@@ -81,6 +85,20 @@ class ScheduledRecipe:
         return f"{self.key}.yml"
 
 
+@dataclass(frozen=True)
+class LineageSources:
+    """What a domain's DataHub recipes are made from."""
+
+    site: Site
+    """Names, cloud and region of the domain."""
+    ingestion: IngestionSettings
+    """`apps.datahub.ingestion` of the stack file."""
+    dbt_projects: Sequence[DbtProject] = ()
+    """The dbt projects whose artifacts become lineage (`apps.dbt.projects`)."""
+    warehouse: WarehouseConfig | None = None
+    """The domain's warehouse, a recipe source of its own."""
+
+
 def cron_key(kind: str, name: str = "") -> str:
     """`<kind>-<name>`, shortened with a stable hash when too long for a CronJob name."""
     key = f"{kind}-{name}" if name else kind
@@ -99,27 +117,34 @@ def _common_secret_env() -> dict[str, SecretRef]:
     return {TOKEN_ENV: SecretRef(LINEAGE_TOKEN_SECRET, LINEAGE_TOKEN_KEY)}
 
 
-def dbt_recipes(cfg: StackConfig) -> list[ScheduledRecipe]:
-    settings = cfg.apps.datahub.ingestion.dbt
-    platform = cfg.warehouse.type if cfg.warehouse else "postgres"
+def _local_artifact(job: str, file: str) -> str:
+    """gcp: a file the init container copied from the job's `latest/` folder."""
+    return f"{LOCAL_ARTIFACTS}/{job}/{file}"
+
+
+def _s3_artifact(project: str, job: str, file: str) -> str:
+    """aws / local: a file of the job's `latest/` folder, in the bucket (S3 or MinIO)."""
+    return f"s3://{env(BUCKET_ENV)}/{latest_prefix(project, job)}/{file}"
+
+
+def dbt_recipes(src: LineageSources) -> list[ScheduledRecipe]:
+    settings = src.ingestion.dbt
+    platform = src.warehouse.type if src.warehouse else "postgres"
     out = []
-    for project in cfg.apps.dbt.projects:
+    for project in src.dbt_projects:
         jobs = [j.name for j in project.jobs]
         secret_env, env_vars = _common_secret_env(), [GMS_URL_ENV]
         copies: dict[str, str] = {}
-        if cfg.cloud == "gcp":
-            def path(job: str, file: str) -> str:
-                return f"{LOCAL_ARTIFACTS}/{job}/{file}"
-
+        path: Callable[[str, str], str]  # (job, file) -> where the recipe reads the file
+        if src.site.cloud == "gcp":
+            path = _local_artifact
             copies = {latest_prefix(project.name, j): f"{LOCAL_ARTIFACTS}/{j}" for j in jobs}
             aws = None
         else:
-            def path(job: str, file: str, project: str = project.name) -> str:
-                return f"s3://{env(BUCKET_ENV)}/{latest_prefix(project, job)}/{file}"
-
+            path = functools.partial(_s3_artifact, project.name)
             env_vars.append(BUCKET_ENV)
-            aws = AwsConnection(aws_region=cfg.region or "us-east-1")
-            if cfg.cloud == "local":
+            aws = AwsConnection(aws_region=src.site.region or "us-east-1")
+            if src.site.cloud == "local":
                 env_vars.append(ENDPOINT_ENV)
                 secret_env |= {"MINIO_ACCESS_KEY": SecretRef(MINIO_SECRET, "rootUser"),
                                "MINIO_SECRET_KEY": SecretRef(MINIO_SECRET, "rootPassword")}
@@ -138,17 +163,17 @@ def dbt_recipes(cfg: StackConfig) -> list[ScheduledRecipe]:
                                                        settings.delay_minutes)
         out.append(ScheduledRecipe(
             key=key, schedule=schedule,
-            recipe=Recipe(pipeline_name=f"{cfg.naming.base}-dbt-{project.name}",
+            recipe=Recipe(pipeline_name=f"{src.site.naming.base}-dbt-{project.name}",
                           source=DbtSource(config=config)),
             env=tuple(env_vars), secret_env=secret_env, gcs_copies=copies))
     return out
 
 
-def metabase_recipe(cfg: StackConfig, namespace: str) -> ScheduledRecipe:
-    settings = cfg.apps.datahub.ingestion.metabase
+def metabase_recipe(src: LineageSources, namespace: str) -> ScheduledRecipe:
+    settings = src.ingestion.metabase
     return ScheduledRecipe(
         key=cron_key("metabase"), schedule=settings.schedule,
-        recipe=Recipe(pipeline_name=f"{cfg.naming.base}-metabase", source=MetabaseSource(
+        recipe=Recipe(pipeline_name=f"{src.site.naming.base}-metabase", source=MetabaseSource(
             config=MetabaseSourceConfig(connect_uri=METABASE_URL.format(namespace=namespace),
                                         username=settings.username or "",
                                         password=env("METABASE_PASSWORD")))),
@@ -157,10 +182,11 @@ def metabase_recipe(cfg: StackConfig, namespace: str) -> ScheduledRecipe:
                     "METABASE_PASSWORD": SecretRef(METABASE_SECRET, "password")})
 
 
-def warehouse_recipe(cfg: StackConfig) -> ScheduledRecipe:
-    wh = cfg.warehouse
+def warehouse_recipe(src: LineageSources) -> ScheduledRecipe:
+    wh = src.warehouse
     assert wh is not None
     password = env("WAREHOUSE_PASSWORD")
+    source: PostgresSource | RedshiftSource | SnowflakeSource | BigQuerySource
     if wh.type == "postgres":
         source = PostgresSource(config=PostgresSourceConfig(
             host_port=f"{wh.host}:{wh.effective_port}", database=wh.database or "",
@@ -181,26 +207,26 @@ def warehouse_recipe(cfg: StackConfig) -> ScheduledRecipe:
     if wh.type != "bigquery":
         secret_env["WAREHOUSE_PASSWORD"] = SecretRef(WAREHOUSE_SECRET, "password")
     return ScheduledRecipe(
-        key=cron_key("warehouse"), schedule=cfg.apps.datahub.ingestion.warehouse.schedule,
-        recipe=Recipe(pipeline_name=f"{cfg.naming.base}-warehouse-{wh.type}", source=source),
+        key=cron_key("warehouse"), schedule=src.ingestion.warehouse.schedule,
+        recipe=Recipe(pipeline_name=f"{src.site.naming.base}-warehouse-{wh.type}", source=source),
         env=(GMS_URL_ENV,), secret_env=secret_env)
 
 
-def domain_recipes(cfg: StackConfig, enabled: frozenset[str] | set[str],
+def domain_recipes(src: LineageSources, enabled: frozenset[str] | set[str],
                    namespace: str) -> tuple[list[ScheduledRecipe], list[str]]:
     """Every recipe of the domain, and warnings about recipes left out."""
     if "datahub" not in enabled:
         return [], []
-    ingestion, warnings = cfg.apps.datahub.ingestion, []
-    recipes = dbt_recipes(cfg) if "dbt" in enabled and ingestion.dbt.enabled else []
+    ingestion, warnings = src.ingestion, []
+    recipes = dbt_recipes(src) if "dbt" in enabled and ingestion.dbt.enabled else []
     if "metabase" in enabled and ingestion.metabase.enabled:
         if ingestion.metabase.password is None:
             warnings.append("apps.datahub.ingestion.metabase: no username/password, so no "
                             "Metabase recipe: create a Metabase user for DataHub and set them")
         else:
-            recipes.append(metabase_recipe(cfg, namespace))
-    if cfg.warehouse is not None and ingestion.warehouse.enabled:
-        recipes.append(warehouse_recipe(cfg))
+            recipes.append(metabase_recipe(src, namespace))
+    if src.warehouse is not None and ingestion.warehouse.enabled:
+        recipes.append(warehouse_recipe(src))
     keys = [r.key for r in recipes]
     if len(set(keys)) != len(keys):
         raise ValueError(f"recipe names collide: {sorted(keys)}")

@@ -2,7 +2,7 @@
 
 The Airbyte v2 chart has no Prometheus endpoint (its metrics are OTLP push, Enterprise only,
 or legacy DogStatsD), so sync outcomes are read from Airbyte's `jobs` table by
-observability/exporters/airbyte-sync-exporter/airbyte.collector.yml, as Airbyte's own
+monitoring/collectors/airbyte.collector.yml, as Airbyte's own
 database user. The DSN is assembled from the credentials Secret in the pod's environment
 (`$(VAR)` expansion), so the password is in no ConfigMap and no manifest.
 """
@@ -19,12 +19,11 @@ from pydantic import Field
 
 from components._k8s import Resources, container_security, pod_security, secret_env
 from components._values import typed_settings
-from components.observability._common import OBS_DIR
-from dataplatform.config.model import Model
+from components.observability._content import collector
+from foundation.config.base import Model
 
 NAME = "airbyte-sync-exporter"
-SETTINGS_DIR = OBS_DIR / "exporters"
-COLLECTOR = SETTINGS_DIR / NAME / "airbyte.collector.yml"
+COLLECTOR = collector("airbyte")
 PORT = 9399
 UID = 65534
 SELECTOR = {"app.kubernetes.io/name": NAME}
@@ -40,14 +39,14 @@ EXPORTER_CONFIG = {
 
 
 class ExporterSettings(Model):
-    """observability/exporters/airbyte-sync-exporter/: image and sizes."""
+    """charts-values/airbyte-sync-exporter/: image and sizes."""
 
     image: str = Field(description="sql_exporter image, pinned by tag.")
     resources: Resources = Field(description="Container resources.")
 
 
 def settings(profile: str) -> ExporterSettings:
-    return typed_settings(NAME, profile, ExporterSettings, values_dir=SETTINGS_DIR)
+    return typed_settings(NAME, profile, ExporterSettings)
 
 
 def airbyte_exporter(name: str, *, namespace: str, profile: str, db_secret: pulumi.Input[str],

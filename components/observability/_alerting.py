@@ -17,8 +17,8 @@ from typing import Any
 
 import pulumi
 
-from dataplatform.config.observability import Receiver
-from dataplatform.config.secrets import config_secret
+from foundation.config.monitoring import EmailReceiver, Receiver
+from foundation.config.secrets import config_secret
 
 SECRETS_MOUNT = "/etc/alertmanager/secrets"
 SLACK_TITLE = ('[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'
@@ -49,6 +49,14 @@ def secret_data(receivers: Sequence[tuple[Receiver, str, int | None]]
             for r, prefix, index in receivers if (key := secret_key(r, index))}
 
 
+def _email(receiver: Receiver) -> EmailReceiver:
+    """The email integration of a receiver that is not Slack: Receiver's validator requires
+    exactly one of the two."""
+    if receiver.email is None:
+        raise ValueError("a receiver needs exactly one of slack or email")
+    return receiver.email
+
+
 def alertmanager_receiver(name: str, receiver: Receiver | None, secret: str | None
                           ) -> dict[str, Any]:
     """A receiver of the Alertmanager configuration (snake_case, secrets as files)."""
@@ -64,7 +72,7 @@ def alertmanager_receiver(name: str, receiver: Receiver | None, secret: str | No
             slack["channel"] = receiver.slack.channel
         out["slack_configs"] = [slack]
     else:
-        e = receiver.email
+        e = _email(receiver)
         email = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
                  "require_tls": e.require_tls, "send_resolved": True}
         if e.username:
@@ -92,7 +100,7 @@ def alertmanager_config_spec(domain: str, receivers: Sequence[Receiver], secret:
                 cfg["channel"] = r.slack.channel
             slack.append(cfg)
         else:
-            e = r.email
+            e = _email(r)
             cfg = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
                    "requireTLS": e.require_tls, "sendResolved": True}
             if e.username:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataplatform.charts import REPO_ROOT
-
-OBS_DIR = REPO_ROOT / "observability"
-"""Dashboards, datasources, rule templates, exporter settings, the known-metrics list."""
-
 APP = "kube-prometheus-stack"
 """Chart (lock entry, charts-values/ folder) and Helm release name."""
 

@@ -1,4 +1,4 @@
-"""The alert rules of one domain, rendered from the templates in observability/rules/.
+"""The alert rules of one domain, rendered from the templates in monitoring/rules/.
 
 A template file is one family (`family`, optional `requires`, `rules`); a rule has `alert`,
 `expr`, `for`, `severity`, `summary`, `description` and an optional `requires`. `%{name}`
@@ -18,10 +18,9 @@ from typing import Any
 
 import yaml
 
-from components.observability._common import OBS_DIR
-from dataplatform.config.observability import AlertThresholds
+from components.observability._content import rule_files
+from foundation.config.monitoring import AlertThresholds
 
-RULES_DIR = OBS_DIR / "rules"
 FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "argocd", "postgres"})
 """What a rule may require: an app of the domain, Argo CD delivery, the in-cluster Postgres."""
 SEVERITIES = ("critical", "warning")
@@ -89,7 +88,7 @@ def _ratio(percent: int) -> str:
 def rule_templates() -> tuple[dict[str, Any], ...]:
     """Every template file, by file name."""
     return tuple({"file": p.name, **yaml.safe_load(p.read_text())}
-                 for p in sorted(RULES_DIR.glob("*.yaml")))
+                 for p in rule_files())
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:

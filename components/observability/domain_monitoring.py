@@ -2,7 +2,7 @@
 
 In the domain's main namespace: a ServiceMonitor or PodMonitor per scrapeable app (each
 target's series get `domain=<domain>` by relabeling), the airbyte-sync exporter when Airbyte
-is on, one PrometheusRule with the domain's alert rules (observability/rules/), and, when the
+is on, one PrometheusRule with the domain's alert rules (monitoring/rules/), and, when the
 domain has receivers, an AlertmanagerConfig routing its alerts to them plus the Secret with
 their webhook URL / SMTP password. The cluster's Prometheus and Alertmanager select these
 objects in every domain namespace (charts-values/kube-prometheus-stack/values.yaml), so each
@@ -30,7 +30,7 @@ from components.observability._common import (
     domain_relabeling,
 )
 from components.observability._rules import FEATURES, RuleScope, render_groups
-from dataplatform.config.observability import AlertingConfig
+from foundation.config.monitoring import AlertingConfig
 
 RULES_NAME = "domain-alerts"
 RECEIVERS_SECRET = "alerting-receivers"
@@ -71,14 +71,15 @@ class DomainMonitoringArgs:
     """libpq sslmode towards Airbyte's database (require for managed databases)."""
 
     @classmethod
-    def from_context(cls, ctx: AppContext, namespaces: Sequence[str]) -> DomainMonitoringArgs:
+    def from_context(cls, ctx: AppContext, namespaces: Sequence[str],
+                     alerting: AlertingConfig) -> DomainMonitoringArgs:
         """The domain's monitoring, from the context its apps were built with."""
-        cfg, airbyte = ctx.cfg, ctx.databases.get("airbyte")
+        airbyte = ctx.databases.get("airbyte")
         return cls(
-            domain=cfg.domain, namespaces=tuple(namespaces), apps=ctx.enabled,
-            alerting=cfg.alerting, profile=cfg.profile, labels=dict(ctx.labels),
+            domain=ctx.site.naming.domain, namespaces=tuple(namespaces), apps=ctx.enabled,
+            alerting=alerting, profile=ctx.profile, labels=dict(ctx.labels),
             # The domain's AppProject is named after the domain id (components/isolation.py).
-            argocd_project=cfg.naming.base if ctx.argocd is not None else None,
+            argocd_project=ctx.site.naming.base if ctx.argocd is not None else None,
             in_cluster_postgres=not ctx.managed_database,
             airbyte_db_secret=airbyte.secret_name if airbyte else None,
             airbyte_db_sslmode="require" if ctx.managed_database else "disable")

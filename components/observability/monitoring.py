@@ -6,7 +6,7 @@ domains' ServiceMonitors, PrometheusRules and AlertmanagerConfigs need its CRDs 
 before Pulumi creates them. Children: the namespace, Grafana's admin Secret (pulumi-random
 password, `grafana.admin.existingSecret`), the platform receiver's Secret (mounted into
 Alertmanager, referenced by `*_file` fields), one ConfigMap per dashboard of
-observability/dashboards/ and one for observability/datasources/ (loaded by Grafana's
+monitoring/dashboards/ and one for monitoring/datasources/ (loaded by Grafana's
 sidecars), the chart, and a ServiceMonitor for Argo CD's metrics Services.
 
 Prod: the release is `protect`ed, and the Prometheus and Alertmanager volumes are PVCs of
@@ -29,14 +29,13 @@ import pulumi_random as random
 
 from components.helm_app import HelmApp, HelmAppArgs
 from components.observability._alerting import alertmanager_receiver, secret_data
-from components.observability._common import APP, MONITORING_API, OBS_DIR, domain_relabeling
-from dataplatform.config.observability import MonitoringConfig
+from components.observability._common import APP, MONITORING_API, domain_relabeling
+from components.observability._content import DATASOURCES_FILE, dashboards
+from foundation.config.monitoring import MonitoringConfig
 
 GRAFANA_SECRET = "grafana-admin"
 RECEIVER_SECRET = "alertmanager-platform-receiver"
 PLATFORM_RECEIVER = "platform-team"
-DASHBOARDS_DIR = OBS_DIR / "dashboards"
-DATASOURCES_FILE = OBS_DIR / "datasources" / "datasources.yaml"
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ class Monitoring(pulumi.ComponentResource):
     def _grafana_content(self, name: str, meta: Mapping[str, Any],
                          opts: pulumi.ResourceOptions) -> None:
         labels = meta["labels"]
-        for path in sorted(DASHBOARDS_DIR.glob("*.json")):
+        for path in dashboards():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{path.stem}",
                 metadata={"name": f"dashboard-{path.stem}", "namespace": meta["namespace"],

@@ -1,17 +1,16 @@
-"""What every stack that owns a cluster creates: the cluster and Argo CD."""
+"""What every stack that owns a cluster creates: the cluster, Argo CD, monitoring, backups."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pulumi
 
-from components._labels import k8s_labels
-from components.argocd import ArgoCD, ArgoCDArgs
+from components.argocd import ArgoCD
 from components.cluster import ClusterHandle, make_cluster
-from components.observability import Monitoring, MonitoringArgs
-from dataplatform.config.model import StackConfig
-from dataplatform.config.observability import monitoring_enabled
+from components.observability import Monitoring
+from components.stacks.args import OwnedClusterArgs
 
 
 @dataclass(frozen=True)
@@ -21,30 +20,22 @@ class OwnedCluster:
     monitoring: Monitoring | None = None
 
 
-def build_owned_cluster(name: str, cfg: StackConfig, parent: pulumi.Resource,
+def build_owned_cluster(name: str, args: OwnedClusterArgs, parent: pulumi.Resource,
                         provider: pulumi.ProviderResource | None) -> OwnedCluster:
-    """Cluster (and Argo CD, when enabled) as children of `parent`, on the cloud `provider`."""
-    cluster = make_cluster(f"{name}-cluster", cfg, pulumi.ResourceOptions(
+    """Cluster, Argo CD, monitoring and backups as children of `parent`, on the cloud
+    `provider`."""
+    cluster = make_cluster(f"{name}-cluster", args.cluster, pulumi.ResourceOptions(
         parent=parent, providers=[provider] if provider else None))
-    argocd = None
-    if cfg.apps.argocd.enabled:
-        argocd = ArgoCD(f"{name}-argocd",
-                        ArgoCDArgs(profile=cfg.profile, overrides=cfg.apps.argocd.values,
-                                   labels=k8s_labels(cfg)),
-                        opts=pulumi.ResourceOptions(parent=parent,
-                                                    providers=[cluster.handle.provider]))
+    in_cluster = pulumi.ResourceOptions(parent=parent, providers=[cluster.handle.provider])
+    argocd = ArgoCD(f"{name}-argocd", args.argocd, opts=in_cluster) if args.argocd else None
     monitoring = None
-    if monitoring_enabled(cfg):  # after Argo CD: it scrapes Argo CD's metrics Services
-        monitoring = Monitoring(f"{name}-monitoring", MonitoringArgs(
-            settings=cfg.monitoring, profile=cfg.profile, domain=cfg.domain,
-            domain_namespaces=MonitoringArgs.domain_pattern(cfg.customer),
-            labels=k8s_labels(cfg), argocd_namespace=argocd.namespace if argocd else None),
+    if args.monitoring:  # after Argo CD: it scrapes Argo CD's metrics Services
+        monitoring = Monitoring(f"{name}-monitoring", dataclasses.replace(
+            args.monitoring, argocd_namespace=argocd.namespace if argocd else None),
             opts=pulumi.ResourceOptions(parent=parent, providers=[cluster.handle.provider],
                                         depends_on=[argocd] if argocd else None))
-    if cfg.backup.velero.enabled:
-        from components.backup import VeleroSchedules, VeleroSchedulesArgs
+    if args.backup:
+        from components.backup import VeleroSchedules
 
-        VeleroSchedules(f"{name}-backup", VeleroSchedulesArgs(
-            base=cfg.naming.base, settings=cfg.backup.velero, labels=k8s_labels(cfg)),
-            opts=pulumi.ResourceOptions(parent=parent, providers=[cluster.handle.provider]))
+        VeleroSchedules(f"{name}-backup", args.backup, opts=in_cluster)
     return OwnedCluster(cluster.handle, argocd, monitoring)

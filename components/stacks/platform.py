@@ -6,7 +6,7 @@ import pulumi
 
 from components.cloud_provider import cloud_provider
 from components.stacks._cluster_owner import build_owned_cluster
-from dataplatform.config.model import StackConfig
+from components.stacks.args import PlatformStackArgs
 
 
 class PlatformStack(pulumi.ComponentResource):
@@ -16,21 +16,20 @@ class PlatformStack(pulumi.ComponentResource):
     argocd_namespace: pulumi.Output[str | None]
     exports: dict[str, pulumi.Output]
 
-    def __init__(self, name: str, cfg: StackConfig,
+    def __init__(self, name: str, args: PlatformStackArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        if cfg.kind != "platform":
-            raise ValueError(f"PlatformStack {name}: stack kind is '{cfg.kind}'")
         super().__init__("dataplatform:stack:PlatformStack", name, None, opts)
-        provider = cloud_provider(name, cfg, pulumi.ResourceOptions(parent=self))
-        owned = build_owned_cluster(name, cfg, self, provider)
+        provider = cloud_provider(name, args.site, pulumi.ResourceOptions(parent=self))
+        owned = build_owned_cluster(name, args.owned, self, provider)
         self.cluster_name = owned.handle.name
         self.argocd_namespace = pulumi.Output.from_input(
             owned.argocd.namespace if owned.argocd else None)
+        naming = args.site.naming
         # What domain stacks read through their StackReference.
         self.exports = {**owned.handle.outputs(), "argocdNamespace": self.argocd_namespace,
                         # None: no monitoring stack, so no CRDs for the domains' monitors.
                         "monitoringNamespace": pulumi.Output.from_input(
                             owned.monitoring.namespace if owned.monitoring else None),
-                        "customer": pulumi.Output.from_input(cfg.customer),
-                        "environment": pulumi.Output.from_input(cfg.environment)}
+                        "customer": pulumi.Output.from_input(naming.customer),
+                        "environment": pulumi.Output.from_input(naming.environment)}
         self.register_outputs(self.exports)

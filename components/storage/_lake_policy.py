@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from dataplatform.config.model import RuleViolations, StackConfig
-from dataplatform.config.storage import PROD_TEARDOWN
-from dataplatform.naming import LAKE_ZONES
+from foundation.config.base import RuleViolations
+from foundation.config.storage import PROD_TEARDOWN
 
 LOGS_ZONE = "logs"
 ABORT_MULTIPART_DAYS = 7  # incomplete multipart uploads are garbage after a week
@@ -18,7 +17,7 @@ ABORT_MULTIPART_DAYS = 7  # incomplete multipart uploads are garbage after a wee
 
 @dataclass(frozen=True, kw_only=True)
 class LakeArgs:
-    """Inputs both lakes take. Build them with the subclasses' `from_config`."""
+    """Inputs both lakes take (`dataplatform/resolve/domain.py` derives them from a stack file)."""
 
     base: str
     """`<customer>-<domain>-<environment>`: the basis of the KMS key (ring/alias) names."""
@@ -52,22 +51,6 @@ class LakeArgs:
     def force_destroy(self) -> bool:
         """True only in dev with allowTeardown; never in prod."""
         return self.allow_teardown and not self.prod
-
-
-def common_args(cfg: StackConfig, cloud: str, component: str) -> dict:
-    """The LakeArgs fields for `cfg`; raises RuleViolations (a ValueError) on the rules."""
-    if cfg.cloud != cloud:
-        raise ValueError(f"{component} needs cloud '{cloud}', not '{cfg.cloud}'")
-    cfg.storage.check(cfg.profile, cfg.cloud, cfg.region)
-    s = cfg.storage
-    return {
-        "base": cfg.naming.base,
-        "buckets": {z: cfg.naming.bucket(z, cloud) for z in LAKE_ZONES},
-        "profile": cfg.profile,
-        "allow_teardown": s.allow_teardown,
-        "logs_retention_days": s.logs_retention_days,
-        "noncurrent_version_retention_days": s.noncurrent_version_retention_days,
-    }
 
 
 def lake_opts(parent: pulumi.Resource, prod: bool, *, stateful: bool = False,

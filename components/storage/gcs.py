@@ -19,10 +19,8 @@ from components.storage._lake_policy import (
     ABORT_MULTIPART_DAYS,
     LOGS_ZONE,
     LakeArgs,
-    common_args,
     lake_opts,
 )
-from dataplatform.config.model import StackConfig
 
 KMS_ROTATION = "7776000s"  # 90 days
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -30,7 +28,7 @@ ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 @dataclass(frozen=True, kw_only=True)
 class GcsLakeArgs(LakeArgs):
-    """Inputs of GcsLake. Build them with `from_config`, which checks the rules."""
+    """Inputs of GcsLake. (`dataplatform/resolve/domain.py` derives them.)"""
 
     project: str
     """GCP project of the buckets and the key ring."""
@@ -38,12 +36,6 @@ class GcsLakeArgs(LakeArgs):
     """Region of the buckets and the key ring (a CMEK must be in the bucket's location)."""
     kms_key_name: str | None = None
     """A Cloud KMS key you bring (full resource name): used instead of creating one."""
-
-    @classmethod
-    def from_config(cls, cfg: StackConfig) -> GcsLakeArgs:
-        """Args for `cfg`; raises RuleViolations (a ValueError) on the storage rules."""
-        return cls(**common_args(cfg, "gcp", "GcsLake"), project=cfg.gcp_project,
-                   location=cfg.region, kms_key_name=cfg.storage.kms_key_name)
 
     @property
     def creates_key(self) -> bool:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from components._k8s import Resources, container_security, pod_security, secret_env
 from components._values import typed_settings
-from dataplatform.config.model import Model
+from foundation.config.base import Model
 
 APP = "minio"
 UID = 1000

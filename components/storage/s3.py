@@ -19,26 +19,19 @@ from components.storage._lake_policy import (
     ABORT_MULTIPART_DAYS,
     LOGS_ZONE,
     LakeArgs,
-    common_args,
     lake_opts,
     tls_only_policy,
 )
-from dataplatform.config.model import StackConfig
 
 KEY_DELETION_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True, kw_only=True)
 class S3LakeArgs(LakeArgs):
-    """Inputs of S3Lake. Build them with `from_config`, which checks the rules."""
+    """Inputs of S3Lake. (`dataplatform/resolve/domain.py` derives them.)"""
 
     kms_key_arn: str | None = None
     """A KMS key (or alias) ARN you bring: used instead of creating the lake key."""
-
-    @classmethod
-    def from_config(cls, cfg: StackConfig) -> S3LakeArgs:
-        """Args for `cfg`; raises RuleViolations (a ValueError) on the storage rules."""
-        return cls(**common_args(cfg, "aws", "S3Lake"), kms_key_arn=cfg.storage.kms_key_arn)
 
     @property
     def creates_key(self) -> bool:

@@ -21,9 +21,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from dataplatform.config.loader import PROJECT, STACKS_DIR
-from dataplatform.config.secrets import offline_config
 from dataplatform.plan.mocks import PlatformMocks
+from foundation.config.loader import PROJECT, STACKS_DIR
+from foundation.config.secrets import offline_config
 
 SECRET = "[secret]"
 
@@ -42,9 +42,15 @@ class PlannedResource:
     retain_on_delete: bool
     depends_on: list[str]
     provider: str | None
+    aliases: list[str] = field(default_factory=list)
+    """Former identities (`name=`, `type=`, `parent=` of each Pulumi alias) a deployed
+    resource is moved from instead of replaced; printed only when there are some."""
 
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        if not self.aliases:
+            del out["aliases"]
+        return out
 
 
 @dataclass
@@ -146,6 +152,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 depends_on=sorted(set(request.dependencies)),
                 provider=_provider_urn(request.provider),
+                aliases=_aliases(request),
             ))
         return response
 
@@ -180,7 +187,8 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
     """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack."""
     from dataplatform.program import build, load
 
-    cfg = load(stack, stacks_dir)
+    loaded = load(stack, stacks_dir)
+    cfg = loaded.cfg
     references: dict[str, tuple[dict[str, Any], list[str]]] = {}
     if cfg.platform is not None:
         if cfg.platform.stack in _seen:
@@ -188,7 +196,7 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
         ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack))
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
             ref.raw_outputs, ref.secret_outputs)
-    return run_program(stack, lambda: build(cfg), PlatformMocks(references),
+    return run_program(stack, lambda: build(loaded), PlatformMocks(references),
                        config=offline_config(cfg))
 
 
@@ -209,7 +217,9 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
 
     def main():
         outputs = program() or {}
-        pulumi_settings.get_root_resource().register_outputs(outputs)
+        root = pulumi_settings.get_root_resource()
+        assert isinstance(root, pulumi.ComponentResource)  # the Stack that set_mocks made
+        root.register_outputs(outputs)
 
     _sync_await(run_pulumi_func(main))
     resources = sorted(monitor.recorded, key=lambda r: r.urn)
@@ -217,3 +227,18 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
                 raw_outputs=monitor.raw_stack_outputs)
     pulumi_settings.ROOT.set(None)
     return plan
+
+
+def _aliases(request: Any) -> list[str]:
+    """The aliases our code gives a resource, as `key=value` pairs (name, type, parent).
+
+    pulumi-kubernetes aliases every object to the other API versions of its kind; those
+    say nothing about this program and are left out."""
+    kind = request.type.rsplit(":", 1)[-1]
+    out = []
+    for alias in request.aliases:
+        spec = {k: v for k, v in json_format.MessageToDict(alias).get("spec", {}).items() if v}
+        if set(spec) == {"type"} and spec["type"].rsplit(":", 1)[-1] == kind:
+            continue
+        out.append(",".join(f"{k}={v}" for k, v in sorted(spec.items())))
+    return out + [f"urn={u}" for u in request.aliasURNs]

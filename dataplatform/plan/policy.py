@@ -33,11 +33,12 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from dataplatform.config.loader import PROJECT, STACKS_DIR
 from dataplatform.plan.engine import SECRET, Plan, PlannedResource
+from foundation.config.loader import PROJECT, STACKS_DIR
+from foundation.layout import POLICY_CONFIG_DIR
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-CONFIG_DIR = PACK_DIR / "config"
+CONFIG_DIR = POLICY_CONFIG_DIR
 PROFILE_LEVEL = {"prod": "mandatory", "dev": "advisory"}
 LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY,
           "disabled": proto.DISABLED, "remediate": proto.REMEDIATE}
@@ -107,6 +108,7 @@ class PolicyPackClient:
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "__main__.py"], cwd=self.pack_dir, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
+        assert self.proc.stdout is not None  # stdout=PIPE
         port = self._read_port()
         # Keep draining stdout, so a chatty policy never blocks on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
@@ -123,7 +125,9 @@ class PolicyPackClient:
 
     def _read_port(self) -> int:
         deadline = time.monotonic() + self.timeout
-        out = self.proc.stdout
+        proc = self.proc
+        assert proc is not None and proc.stdout is not None  # start() made it, stdout=PIPE
+        out = proc.stdout
         while time.monotonic() < deadline:
             ready, _, _ = select.select([out], [], [], 0.1)
             line = out.readline().decode().strip() if ready else ""
@@ -131,8 +135,8 @@ class PolicyPackClient:
                 return int(line)
             if line:
                 raise PolicyPackError(f"the pack printed {line!r}, not a port: {self._errors()}")
-            if ready or self.proc.poll() is not None:  # end of output: the pack exited
-                code = self.proc.wait(timeout=self.timeout)
+            if ready or proc.poll() is not None:  # end of output: the pack exited
+                code = proc.wait(timeout=self.timeout)
                 raise PolicyPackError(f"the pack exited with code {code}: {self._errors()}")
         raise PolicyPackError(f"the pack printed no port within {self.timeout:.0f}s")
 
@@ -209,7 +213,8 @@ class PolicyPackClient:
     def _options(r: PlannedResource) -> Any:
         options = proto.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or "")
         if "retainOnDelete" in options.DESCRIPTOR.fields_by_name:  # a future protocol
-            options.retainOnDelete = r.retain_on_delete
+            # Not in this SDK's protocol stubs: set only where the field exists.
+            options.retainOnDelete = r.retain_on_delete  # type: ignore[attr-defined]
         return options
 
     @staticmethod
@@ -318,11 +323,12 @@ def check_plan(plan: Plan, stacks_dir: Path = STACKS_DIR, config_file: Path | No
                pack: PolicyPackClient | None = None,
                extra: Iterable[PlannedResource] = ()) -> list[dict[str, str]]:
     """What `dataplatform plan` runs: the stack's profile and policy config, then the pack."""
-    from dataplatform.program import load
+    from foundation.config import load_stack_config
 
     overrides = read_overrides(plan.stack, config_file)
     try:
-        return evaluate(plan, load(plan.stack, stacks_dir).profile, overrides, pack, extra)
+        profile = load_stack_config(plan.stack, stacks_dir).profile
+        return evaluate(plan, profile, overrides, pack, extra)
     except PolicyConfigError as exc:
         raise PolicyConfigError(f"{config_file or CONFIG_DIR / f'{plan.stack}.json'}: "
                                 f"{exc}") from None

@@ -20,8 +20,6 @@ from typing import Any
 
 import yaml
 
-from dataplatform.charts import ChartPin, chart_pin, chart_pins
-from dataplatform.config.loader import STACKS_DIR
 from dataplatform.plan.engine import Plan, PlannedResource
 from dataplatform.rendered.expected import identity_warning, missing
 from dataplatform.rendered.helm import (
@@ -33,6 +31,8 @@ from dataplatform.rendered.helm import (
 )
 from dataplatform.rendered.podsecurity import namespace_levels, pod_spec, violations
 from dataplatform.rendered.schemas import Validator, cluster_scoped
+from foundation.charts import ChartPin, chart_pin, chart_pins
+from foundation.config.loader import STACKS_DIR
 
 RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
@@ -147,9 +147,9 @@ def _objects(text: str) -> list[dict[str, Any]]:
 
 def kube_version(stack: str, stacks_dir: Path = STACKS_DIR) -> str:
     """The Kubernetes version of the cluster the stack deploys to."""
-    from dataplatform.program import load
+    from foundation.config import load_stack_config
 
-    cfg = load(stack, stacks_dir)
+    cfg = load_stack_config(stack, stacks_dir)
     if cfg.platform is not None and (cfg.cluster.mode or "shared") == "shared":
         return kube_version(cfg.platform.stack, stacks_dir)
     return f"{cfg.cluster.version}.0"
@@ -207,7 +207,8 @@ def _check(plan: Plan, releases: list[Release], direct: list[dict[str, Any]],
     seen: dict[tuple[str, str, str, str], str] = {}
     projects = {r.inputs["metadata"].get("name"): r for r in plan.by_type(APP_PROJECT)}
     levels = namespace_levels(direct)
-    sources = [("program", None, o, "default") for o in direct]
+    sources: list[tuple[str, Release | None, dict[str, Any], str]] = [
+        ("program", None, o, "default") for o in direct]
     sources += [(f"{r.namespace}/{r.name}", r, o, r.namespace)
                 for r in releases for o in r.objects]
     for where, rel, obj, default_ns in sources:
@@ -237,7 +238,7 @@ def _fenced(obj: dict[str, Any], ns: str, scoped: bool, spec: dict[str, Any]) ->
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     kind = str(obj.get("kind"))
 
-    def listed(entries: list[dict[str, str]]) -> bool:
+    def listed(entries: list[dict[str, str]] | None) -> bool:
         return any(e.get("group") in ("*", group) and e.get("kind") in ("*", kind)
                    for e in entries or [])
 

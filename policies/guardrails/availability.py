@@ -117,8 +117,8 @@ def replicas(r: PolicyResource, hpas: Sequence[PolicyResource]) -> tuple[int, st
         value = get(r.props, "spec.replicas")
     except UnknownValueError:
         return None
-    count = integer(value)
-    return (1, "spec.replicas (unset)") if count is None else (count, "spec.replicas")
+    spec_count = integer(value)
+    return (1, "spec.replicas (unset)") if spec_count is None else (spec_count, "spec.replicas")
 
 
 def check_ha(resources, cfg) -> Iterator[tuple[str, str]]:

@@ -25,6 +25,6 @@ def test_example_stack_passes_with_its_reviewed_repositories(shipped_plan, pack)
 def test_extra_repositories_need_the_platform_review(shipped_plan, pack, profile, level):
     """apps.allowedRepos is the domain's request; the policy config is the review."""
     findings = evaluate(shipped_plan("local-extra"), profile, {}, pack)
-    assert _charts(findings, REPOS) == {"acme-insights-dev-superset-chart",
-                                        "acme-insights-dev-dagster-chart"}
+    assert _charts(findings, REPOS) == {"acme-insights-dev-superset-helm-chart",
+                                        "acme-insights-dev-dagster-helm-chart"}
     assert {f["level"] for f in findings if f["policy"] == REPOS} == {level}

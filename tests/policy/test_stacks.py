@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from dataplatform import cli
-from dataplatform.config.loader import available_stacks
 from dataplatform.plan import engine
 from dataplatform.plan.policy import check_plan
+from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.policy
 

@@ -12,7 +12,7 @@ import yaml
 
 from dataplatform import cli
 from dataplatform.affected import affected_stacks
-from dataplatform.config.loader import STACKS_DIR
+from foundation.config.loader import STACKS_DIR
 
 pytestmark = pytest.mark.unit
 
@@ -155,7 +155,7 @@ def test_an_unknown_values_folder_affects_every_stack(repo):
 
 @pytest.mark.parametrize("path", ["components/x.py", "policies/guardrails/x.py",
                                   "pyproject.toml", "Pulumi.yaml", "charts.lock.yaml",
-                                  "__main__.py", "dataplatform/naming.py",
+                                  "__main__.py", "foundation/naming.py",
                                   "profiles/eks.yaml", "some/unknown/file.txt"])
 def test_code_and_shared_files_affect_every_stack(repo, path):
     assert repo.touch(path) == ALL

@@ -21,20 +21,20 @@ from golden_files import assert_golden
 from pulumi.runtime.sync_await import _sync_await
 
 from components._values import deep_merge, static_values
-from components.apps import _airflow_secrets as sec
-from components.apps._airflow_values import (
+from components.apps.airflow import Airflow
+from components.apps.airflow import _secrets as sec
+from components.apps.airflow._values import (
     AIRFLOW_COMPONENTS,
     DBT_TEMPLATES_DIR,
     DBT_TEMPLATES_ENV,
     DBT_TEMPLATES_VOLUME,
     git_sync,
 )
-from components.apps._lineage_names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET, gms_url
-from components.apps.airflow import Airflow
 from components.apps.context import AppContext
 from components.apps.dbt import POD_TEMPLATE as DBT_POD_TEMPLATE
 from components.database.connection import DatabaseConnection
 from components.helm_app import ArgoCDTarget
+from components.lineage.names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET, gms_url
 from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
@@ -43,12 +43,14 @@ from dataplatform.chartcheck import (
     shared_charts_dir,
     unknown_keys,
 )
-from dataplatform.config.airflow import AirflowConfig, AirflowDags, airflow_rules
-from dataplatform.config.loader import STACKS_DIR, ConfigError, parse_stack_config
-from dataplatform.config.model import RuleViolations
-from dataplatform.config.secrets import offline_config
 from dataplatform.plan.engine import SECRET, Plan, run_program
 from dataplatform.plan.mocks import PlatformMocks
+from dataplatform.resolve import site
+from foundation.config.airflow import AirflowConfig, AirflowDags, airflow_rules
+from foundation.config.base import RuleViolations
+from foundation.config.database import database_mode
+from foundation.config.loader import STACKS_DIR, ConfigError, parse_stack_config
+from foundation.config.secrets import offline_config
 
 pytestmark = pytest.mark.unit
 
@@ -391,13 +393,14 @@ def ctx_plan(enabled: frozenset[str], **config: Any) -> Plan:
 
     def program():
         ctx = AppContext(
-            name="t", cfg=cfg, namespace=ns, labels={}, enabled=enabled,
-            buckets=pulumi.Output.from_input({"logs": "t-logs"}),
+            name="t", site=site(cfg), delivery=cfg.delivery, namespace=ns, labels={},
+            enabled=enabled, buckets=pulumi.Output.from_input({"logs": "t-logs"}),
             storage_endpoint=pulumi.Output.from_input("http://minio:9000"),
             databases={"airflow": conn()}, service_accounts={},
             argocd=ArgoCDTarget("argocd") if cfg.delivery == "argocd" else None,
-            opts=pulumi.ResourceOptions())
-        Airflow("t-airflow", ctx, opts=ctx.opts)
+            opts=pulumi.ResourceOptions(),
+            managed_database=database_mode(cfg) != "in-cluster", warehouse=cfg.warehouse)
+        Airflow("t-airflow", cfg.apps.airflow, ctx, opts=ctx.opts)
         return {}
     return run_program("t", program, PlatformMocks(), config=offline_config(cfg))
 

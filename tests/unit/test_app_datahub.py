@@ -29,7 +29,7 @@ from golden_files import assert_golden
 from test_secrets import OutputsMonitor, PlantingMocks, leaks
 
 from components._values import deep_merge, static_values
-from components.apps._datahub_settings import SECURITY_KEYS
+from components.apps.datahub._settings import SECURITY_KEYS
 from dataplatform.chartcheck import (
     TEMPLATE_ONLY_KEYS,
     containers_without_resources,
@@ -37,12 +37,12 @@ from dataplatform.chartcheck import (
     parse_quantity,
     unknown_keys,
 )
-from dataplatform.charts import LOCK_FILE
-from dataplatform.config.loader import ConfigError, parse_stack_config
-from dataplatform.config.secrets import PLACEHOLDER, offline_config
 from dataplatform.plan import engine
 from dataplatform.plan.engine import SECRET, Plan
 from dataplatform.program import build, load
+from foundation.config.loader import ConfigError, parse_stack_config
+from foundation.config.secrets import PLACEHOLDER, offline_config
+from foundation.layout import LOCK_FILE
 
 pytestmark = pytest.mark.unit
 
@@ -97,7 +97,7 @@ def test_argocd_two_applications_in_waves_with_pinned_charts(stacks):
     plan = plan_with(stacks, "local")
     ns = NS["local"]
     pre = plan.get(APPLICATION, f"{ns}-datahub-prerequisites-application")
-    app = plan.get(APPLICATION, f"{ns}-datahub-application")
+    app = plan.get(APPLICATION, f"{ns}-datahub-helm-application")
     lock = yaml.safe_load(LOCK_FILE.read_text())["charts"]
     for res, chart, release, wave in ((pre, "datahub-prerequisites", "datahub-prerequisites",
                                        "0"), (app, "datahub", "datahub", "1")):
@@ -105,7 +105,7 @@ def test_argocd_two_applications_in_waves_with_pinned_charts(stacks):
         assert (source["chart"], source["targetRevision"]) == (chart, lock[chart]["version"])
         assert source["helm"]["releaseName"] == release
         assert res.inputs["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": wave}
-    component = plan.get("dataplatform:apps:HelmApp", f"{ns}-datahub")
+    component = plan.get("dataplatform:apps:HelmApp", f"{ns}-datahub-helm")
     assert pre.urn in component.depends_on  # Pulumi creates the prerequisites first
     assert not [r for r in plan.by_type(RELEASE) if "datahub" in r.name]
 
@@ -116,8 +116,8 @@ def test_helm_delivery_datahub_release_waits_for_the_prerequisites_release(stack
     pre = plan.get(RELEASE, f"{ns}-datahub-prerequisites-release")
     assert pre.inputs["name"] == "datahub-prerequisites"
     assert pre.inputs["chart"] == "datahub-prerequisites" and pre.inputs["version"] == "0.3.0"
-    assert plan.get(RELEASE, f"{ns}-datahub-release").inputs["chart"] == "datahub"
-    component = plan.get("dataplatform:apps:HelmApp", f"{ns}-datahub")
+    assert plan.get(RELEASE, f"{ns}-datahub-helm-release").inputs["chart"] == "datahub"
+    component = plan.get("dataplatform:apps:HelmApp", f"{ns}-datahub-helm")
     assert pre.urn in component.depends_on
     secrets = {r.urn for r in plan.by_type(SECRET_TYPE) if r.name.startswith(f"{ns}-datahub-")
                and "lineage-token" not in r.name}
@@ -202,7 +202,8 @@ def test_computed_keys_are_known_to_the_charts(stacks, stack):
 def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[Plan, PlantingMocks]:
     """test_secrets.planted_plan, with the config secrets' offline placeholders set (and
     planted: they must not show either)."""
-    cfg = load(stack, stacks_dir)
+    loaded = load(stack, stacks_dir)
+    cfg = loaded.cfg
     references = {}
     if cfg.platform is not None:
         ref = engine.plan_stack(cfg.platform.stack, stacks_dir)
@@ -211,7 +212,7 @@ def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[Plan, Plant
     mocks = PlantingMocks(references)
     monkeypatch.setattr(engine, "RecordingMonitor", OutputsMonitor)
     config = offline_config(cfg)
-    plan = engine.run_program(stack, lambda: build(cfg), mocks, config=config)
+    plan = engine.run_program(stack, lambda: build(loaded), mocks, config=config)
     mocks.planted |= {m for v in config[0].values()
                       for m in re.findall(f"{PLACEHOLDER}:[\\w.]+", v)}
     return plan, mocks
@@ -294,7 +295,7 @@ def test_lineage_token_secret_and_its_minter(stacks):
     assert container["resources"]["limits"]["memory"]
     script = plan.get(CONFIGMAP, f"{ns}-datahub-token-script").inputs["data"]["mint_token.py"]
     assert "createAccessToken" in script
-    app = plan.get(APPLICATION, f"{ns}-datahub-application")
+    app = plan.get(APPLICATION, f"{ns}-datahub-helm-application")
     assert app.urn in cron.depends_on  # created after DataHub itself
 
 

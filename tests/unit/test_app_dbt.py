@@ -14,21 +14,21 @@ import yaml
 from golden_files import assert_golden
 
 from components._values import typed_settings
-from components.apps import _dbt_pod as pod
-from components.apps._dbt_names import ARTIFACT_FILES, artifact_prefix, latest_prefix
-from components.apps._dbt_profiles import (
+from components.apps.dbt import _pod as pod
+from components.apps.dbt._profiles import (
     domain_postgres_output,
     render_profiles,
     warehouse_output,
 )
-from components.apps._dbt_settings import DbtSettings
+from components.apps.dbt._settings import DbtSettings
+from components.apps.dbt.names import ARTIFACT_FILES, artifact_prefix, latest_prefix
 from dataplatform.chartcheck import parse_quantity
-from dataplatform.config import ConfigError, parse_stack_config
-from dataplatform.config.dbt import cron_problem
-from dataplatform.config.loader import STACKS_DIR
-from dataplatform.config.secrets import PLACEHOLDER
-from dataplatform.config.warehouse import WarehouseConfig
 from dataplatform.plan.engine import SECRET, plan_stack
+from foundation.config import ConfigError, parse_stack_config
+from foundation.config.dbt import cron_problem
+from foundation.config.loader import STACKS_DIR
+from foundation.config.secrets import PLACEHOLDER
+from foundation.config.warehouse import WarehouseConfig
 
 pytestmark = pytest.mark.unit
 

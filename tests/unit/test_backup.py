@@ -2,7 +2,7 @@
 
 import pytest
 
-from dataplatform.config import ConfigError, load_stack_config
+from foundation.config import ConfigError, load_stack_config
 
 pytestmark = pytest.mark.unit
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from dataplatform import cli
-from dataplatform.config import loader
 from dataplatform.plan import engine
+from foundation.config import loader
 
 pytestmark = pytest.mark.unit
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from dataplatform import cli
-from dataplatform.config import ConfigError
 from dataplatform.program import load
+from foundation.config import ConfigError
 
 pytestmark = pytest.mark.unit
 

@@ -15,8 +15,11 @@ from pulumi.runtime import rpc, settings
 from components.cloud_provider import cloud_provider
 from components.cluster import make_cluster
 from components.cluster.eks import EBS_CSI_SERVICE_ACCOUNT, EksCluster, EksClusterArgs
-from dataplatform.config import ConfigError, StackConfig, parse_stack_config
+from components.cluster.local import LocalClusterArgs
 from dataplatform.plan.mocks import ACCOUNT_ID, PlatformMocks
+from dataplatform.resolve import site
+from dataplatform.resolve.cluster import cluster_args, eks_args
+from foundation.config import ConfigError, StackConfig, parse_stack_config
 
 pytestmark = pytest.mark.unit
 
@@ -101,8 +104,8 @@ def run(cfg: StackConfig, args: EksClusterArgs | None = None) -> Run:
 
     @pulumi.runtime.test
     async def program():
-        provider = cloud_provider("t", cfg, pulumi.ResourceOptions())
-        eks = EksCluster("eks", args or EksClusterArgs.from_config(cfg),
+        provider = cloud_provider("t", site(cfg), pulumi.ResourceOptions())
+        eks = EksCluster("eks", args or eks_args(cfg),
                          pulumi.ResourceOptions(provider=provider))
         v = result.values
         for attr in ("name", "endpoint", "oidc_issuer", "oidc_provider_arn", "kubeconfig",
@@ -137,9 +140,9 @@ def refused(cfg: StackConfig) -> tuple[str, list[Registered]]:
 
     @pulumi.runtime.test
     def program():
-        provider = cloud_provider("t", cfg, pulumi.ResourceOptions())
+        provider = cloud_provider("t", site(cfg), pulumi.ResourceOptions())
         with pytest.raises(ValueError) as exc:
-            EksCluster("eks", EksClusterArgs.from_config(cfg),
+            EksCluster("eks", eks_args(cfg),
                        pulumi.ResourceOptions(provider=provider))
         message["text"] = str(exc.value)
 
@@ -393,8 +396,7 @@ def test_node_groups_and_zones_come_from_the_profiles_file(tmp_path):
         "dev:\n  zones: 3\n  natGatewayPerZone: false\n  logRetentionDays: 14\n"
         "  nodeGroups:\n    - name: workload\n      instanceTypes: [m7i.large]\n"
         "      minSize: 2\n      maxSize: 5\n      desiredSize: 2\n")
-    args = EksClusterArgs.from_config(stack("dev", cluster={"aws": {"nodeMaxSize": 6}}),
-                                      profiles)
+    args = eks_args(stack("dev", cluster={"aws": {"nodeMaxSize": 6}}), profiles)
     assert (args.zones, args.log_retention_days) == (3, 14)
     (group,) = args.node_groups
     assert (group.name, group.instance_types) == ("workload", ["m7i.large"])
@@ -408,8 +410,9 @@ def test_make_cluster_builds_an_eks_cluster_for_aws():
     @pulumi.runtime.test
     def program():
         cfg = stack("dev")
-        provider = cloud_provider("t", cfg, pulumi.ResourceOptions())
-        built["cluster"] = make_cluster("eks", cfg, pulumi.ResourceOptions(provider=provider))
+        provider = cloud_provider("t", site(cfg), pulumi.ResourceOptions())
+        built["cluster"] = make_cluster("eks", cluster_args(cfg),
+                                        pulumi.ResourceOptions(provider=provider))
         return built["cluster"].handle.name.apply(lambda n: built.update(name=n))
 
     program()
@@ -449,7 +452,7 @@ def test_dev_may_open_its_public_endpoint():
 
 
 def test_args_are_revalidated_when_replaced():
-    args = EksClusterArgs.from_config(stack("prod"))
+    args = eks_args(stack("prod"))
     with pytest.raises(ValueError, match=r"0\.0\.0\.0/0 opens the prod API endpoint"):
         dataclasses.replace(args, public_access_cidrs=("10.0.0.0/8", "0.0.0.0/0"))
     with pytest.raises(ValueError, match="vpcId and at least 2 subnets"):
@@ -484,7 +487,10 @@ def test_refuses_stacks_that_are_not_aws():
         "kind": "platform", "owner": "data-team", "costCenter": "cc-1234",
         "cluster": {"kubeContext": "kind-dev"}})
     with pytest.raises(ValueError, match="EksCluster is for aws stacks"):
-        EksClusterArgs.from_config(cfg)
+        eks_args(cfg)
+    # The resolve step picks the cluster by cloud: a local stack never gets EKS Args.
+    assert isinstance(cluster_args(cfg), LocalClusterArgs)
+    assert isinstance(cluster_args(stack("dev")), EksClusterArgs)
 
 
 def _problems(aws: dict[str, Any]) -> dict[str, str]:

@@ -13,9 +13,11 @@ from pulumi.runtime import rpc, settings
 from components.cloud_provider import cloud_provider
 from components.cluster import make_cluster
 from components.cluster.gke import GkeCluster, GkeClusterArgs
-from dataplatform.config.model import StackConfig
 from dataplatform.plan._mocks_gcp import CALLS
 from dataplatform.plan.mocks import PlatformMocks
+from dataplatform.resolve import site
+from dataplatform.resolve.cluster import cluster_args, gke_args
+from foundation.config.stack import StackConfig
 
 pytestmark = pytest.mark.unit
 
@@ -86,8 +88,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
 
     @pulumi.runtime.test
     def run():
-        provider = cloud_provider("stack", cfg, pulumi.ResourceOptions())
-        gke = GkeCluster("gke", GkeClusterArgs.from_config(cfg),
+        provider = cloud_provider("stack", site(cfg), pulumi.ResourceOptions())
+        gke = GkeCluster("gke", gke_args(cfg),
                          pulumi.ResourceOptions(provider=provider))
         out["gke"] = gke
 
@@ -226,7 +228,7 @@ def test_dev_pool_is_small_and_overrides_apply_to_workload_pools(rec: Recorder):
     assert pool["autoscaling"]["minNodeCount"] == 1
     assert pool["autoscaling"]["maxNodeCount"] == 2
 
-    args = GkeClusterArgs.from_config(config("prod", gcp={"workloadPool": {
+    args = gke_args(config("prod", gcp={"workloadPool": {
         "machineType": "n2-standard-16", "maxNodes": 9}}))
     pools = {p.name: p for p in args.node_pools}
     assert (pools["workload"].machine_type, pools["workload"].min_nodes,
@@ -282,8 +284,8 @@ def test_factory_builds_gke_for_cloud_gcp(rec: Recorder):
 
     @pulumi.runtime.test
     def run():
-        provider = cloud_provider("stack", cfg, pulumi.ResourceOptions())
-        assert isinstance(make_cluster("cluster", cfg, pulumi.ResourceOptions(
+        provider = cloud_provider("stack", site(cfg), pulumi.ResourceOptions())
+        assert isinstance(make_cluster("cluster", cluster_args(cfg), pulumi.ResourceOptions(
             provider=provider)), GkeCluster)
 
     run()
@@ -294,7 +296,7 @@ def test_factory_builds_gke_for_cloud_gcp(rec: Recorder):
 # --- what gets refused -------------------------------------------------------------------
 
 def test_prod_refuses_an_open_control_plane(rec: Recorder):
-    # The stack model refuses it first; the component refuses it again for direct callers.
+    # The stack model refuses it first; the resolve step (gke_args) refuses it again.
     with pytest.raises(ValueError, match=r"a prod API endpoint may not be open"):
         config("prod", publicAccessCidrs=["10.0.0.0/8", "0.0.0.0/0"])
     cfg = config("dev", publicAccessCidrs=["10.0.0.0/8", "0.0.0.0/0"]).model_copy(
@@ -304,14 +306,14 @@ def test_prod_refuses_an_open_control_plane(rec: Recorder):
     def run():
         with pytest.raises(ValueError, match=r"cluster\.publicAccessCidrs: 0\.0\.0\.0/0 opens "
                                              r"the GKE control plane .* profile 'prod'"):
-            make_cluster("gke", cfg, pulumi.ResourceOptions())
+            make_cluster("gke", cluster_args(cfg), pulumi.ResourceOptions())
 
     run()
     assert rec.resources == []  # refused before any resource exists
 
 
 def test_dev_may_open_the_control_plane():
-    args = GkeClusterArgs.from_config(config("dev", publicAccessCidrs=["0.0.0.0/0"]))
+    args = gke_args(config("dev", publicAccessCidrs=["0.0.0.0/0"]))
     assert args.authorized_cidrs == ("0.0.0.0/0",)
 
 
@@ -319,14 +321,13 @@ def test_pinned_version_and_channel_are_exclusive():
     with pytest.raises(ValueError, match=r"cluster\.version: cluster\.version '1\.32' pins the "
                                          r"GKE version but cluster\.gcp\.releaseChannel is "
                                          r"'STABLE'"):
-        GkeClusterArgs.from_config(config("dev", version="1.32",
-                                          gcp={"releaseChannel": "STABLE"}))
+        gke_args(config("dev", version="1.32", gcp={"releaseChannel": "STABLE"}))
     with pytest.raises(ValueError, match="pinned version and a release channel"):
-        GkeClusterArgs(**{**GkeClusterArgs.from_config(config()).__dict__, "version": "1.32"})
+        GkeClusterArgs(**{**gke_args(config()).__dict__, "version": "1.32"})
 
 
 def test_default_channel_without_version_is_fine():
-    args = GkeClusterArgs.from_config(config("dev"))
+    args = gke_args(config("dev"))
     assert (args.release_channel, args.version) == ("REGULAR", None)
 
 
@@ -338,7 +339,7 @@ def test_default_channel_without_version_is_fine():
 def test_master_cidr_must_not_overlap_cluster_ranges(master: str, clash: str):
     with pytest.raises(ValueError, match=rf"cluster\.gcp\.masterIpv4Cidr: {master} overlaps "
                                          rf"cluster\.network\.{clash}"):
-        GkeClusterArgs.from_config(config("dev", gcp={"masterIpv4Cidr": master}))
+        gke_args(config("dev", gcp={"masterIpv4Cidr": master}))
 
 
 def test_master_cidr_must_be_a_slash_28():
@@ -363,11 +364,11 @@ def test_pool_overrides_min_must_not_exceed_max():
     # Against the profile's maximum (dev: 2) the rule is cross-section.
     with pytest.raises(ValueError, match=r"cluster\.gcp\.workloadPool: node pool 'default': "
                                          "minNodes 3 is greater than maxNodes 2"):
-        GkeClusterArgs.from_config(config("dev", gcp={"workloadPool": {"minNodes": 3}}))
+        gke_args(config("dev", gcp={"workloadPool": {"minNodes": 3}}))
 
 
 def test_gcp_names_must_start_with_a_letter():
     cfg = config("dev").model_copy(update={"customer": "1acme"})
     with pytest.raises(ValueError, match="customer: GCP resource names must start with a "
                                          "letter: '1acme-platform-dev'"):
-        GkeClusterArgs.from_config(cfg)
+        gke_args(cfg)

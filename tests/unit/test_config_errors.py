@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from dataplatform import cli
-from dataplatform.config import ConfigError, load_stack_config
 from dataplatform.plan import engine
+from foundation.config import ConfigError, load_stack_config
 
 pytestmark = pytest.mark.unit
 

@@ -12,8 +12,8 @@ import pulumi
 import pytest
 import yaml
 
-from dataplatform.config.loader import STACKS_DIR, parse_stack_config
-from dataplatform.config.secrets import PLACEHOLDER, config_secret, offline_config
+from foundation.config.loader import STACKS_DIR, parse_stack_config
+from foundation.config.secrets import PLACEHOLDER, config_secret, offline_config
 
 pytestmark = pytest.mark.unit
 
@@ -67,7 +67,7 @@ def test_config_secret_is_a_secret_output(mock_engine) -> None:
     ({"secure": CIPHER, "extra": 1}, "must be a Pulumi secret"),
 ])
 def test_a_secret_key_refuses_anything_but_ciphertext(value, fragment) -> None:
-    from dataplatform.config import ConfigError
+    from foundation.config import ConfigError
 
     with pytest.raises(ConfigError) as err:
         parse_stack_config(local_with(warehouse={**WAREHOUSE, "password": value}), "x.yaml")

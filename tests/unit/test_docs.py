@@ -20,8 +20,8 @@ import pytest
 from pydantic import BaseModel
 
 from dataplatform import cli
-from dataplatform.config.loader import available_stacks
-from dataplatform.config.model import StackConfig
+from foundation.config.loader import available_stacks
+from foundation.config.stack import StackConfig
 
 pytestmark = pytest.mark.unit
 

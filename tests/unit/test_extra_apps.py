@@ -18,10 +18,11 @@ import pytest
 
 from components._patches import PatchError
 from dataplatform.chartcheck import shared_charts_dir, unknown_keys
-from dataplatform.charts import VALUES_DIR, allowed_repos
-from dataplatform.config.loader import ConfigError, load_stack_config
 from dataplatform.plan.engine import run_program
 from dataplatform.plan.mocks import PlatformMocks
+from foundation.charts import allowed_repos
+from foundation.config.loader import ConfigError, load_stack_config
+from foundation.layout import VALUES_DIR
 
 pytestmark = pytest.mark.unit
 
@@ -150,7 +151,7 @@ def argocd_plan(tmp_path_factory):
 
 
 def test_an_extra_app_is_an_application_with_its_pin_and_merged_values(argocd_plan):
-    app = argocd_plan.get(APPLICATION, "acme-marketing-dev-superset-application")
+    app = argocd_plan.get(APPLICATION, "acme-marketing-dev-superset-helm-application")
     spec = app.inputs["spec"]
     assert spec["source"]["repoURL"] == SUPERSET_REPO
     assert (spec["source"]["chart"], spec["source"]["targetRevision"]) == ("superset", "0.15.5")
@@ -165,16 +166,16 @@ def test_an_extra_app_is_an_application_with_its_pin_and_merged_values(argocd_pl
 
 def test_an_app_without_a_values_folder_gets_its_stack_values_only(argocd_plan):
     assert not (VALUES_DIR / "no-values").exists()
-    app = argocd_plan.get(APPLICATION, "acme-marketing-dev-no-values-application")
+    app = argocd_plan.get(APPLICATION, "acme-marketing-dev-no-values-helm-application")
     assert app.inputs["spec"]["source"]["helm"]["valuesObject"] == {"a": 1}
     assert app.inputs["spec"]["source"]["targetRevision"] == "v0.15.5"
 
 
 def test_namespace_ordering_and_app_project(argocd_plan):
-    dag = argocd_plan.get(APPLICATION, "acme-marketing-dev-dagster-application")
+    dag = argocd_plan.get(APPLICATION, "acme-marketing-dev-dagster-helm-application")
     assert dag.inputs["spec"]["destination"]["namespace"] == "acme-marketing-dev-orchestration"
-    helm = argocd_plan.get("dataplatform:apps:HelmApp", "acme-marketing-dev-dagster")
-    first = argocd_plan.get(APPLICATION, "acme-marketing-dev-superset-application")
+    helm = argocd_plan.get("dataplatform:apps:HelmApp", "acme-marketing-dev-dagster-helm")
+    first = argocd_plan.get(APPLICATION, "acme-marketing-dev-superset-helm-application")
     assert first.urn in helm.depends_on
     project = argocd_plan.get("kubernetes:argoproj.io/v1alpha1:AppProject",
                               "acme-marketing-dev-isolation-appproject")
@@ -190,15 +191,15 @@ def test_namespace_ordering_and_app_project(argocd_plan):
 
 def test_example_stack_patched_apps_are_v4_charts_with_their_patches(shipped_plan):
     plan = shipped_plan("local-extra")
-    chart = plan.get(CHART, "acme-insights-dev-superset-chart")
+    chart = plan.get(CHART, "acme-insights-dev-superset-helm-chart")
     assert (chart.inputs["chart"], chart.inputs["version"]) == ("superset", "0.15.5")
     assert chart.inputs["repositoryOpts"] == {"repo": SUPERSET_REPO}
     assert chart.inputs["name"] == "superset"
     assert chart.inputs["values"]["supersetWorker"]["resources"]["limits"]["memory"] == "768Mi"
-    dag = plan.get(CHART, "acme-insights-dev-dagster-chart")
+    dag = plan.get(CHART, "acme-insights-dev-dagster-helm-chart")
     assert dag.inputs["namespace"] == "acme-insights-dev-orchestration"
     assert dag.inputs["values"]["dagster-user-deployments"] == {"enabled": False}
-    helm = plan.get("dataplatform:apps:HelmApp", "acme-insights-dev-dagster")
+    helm = plan.get("dataplatform:apps:HelmApp", "acme-insights-dev-dagster-helm")
     assert helm.inputs["patches"] == [{
         "target": {"kind": "Deployment", "name": "dagster-dagster-webserver"},
         "type": "json6902", "patch": [{"op": "add", "path": "/metadata/labels/dataplatform.io~1tier",
@@ -212,7 +213,7 @@ def test_an_unpatched_extra_app_under_helm_is_a_release(stacks):
     cfg["apps"]["extra"] = [superset()]
     stacks.write("plain", cfg)
     plan = stacks.plan("plain")
-    rel = plan.get(RELEASE, "acme-insights-dev-superset-release")
+    rel = plan.get(RELEASE, "acme-insights-dev-superset-helm-release")
     assert (rel.inputs["chart"], rel.inputs["version"]) == ("superset", "0.15.5")
     assert not plan.by_type(CHART)
 
@@ -234,12 +235,12 @@ def test_the_chart_transform_patches_rendered_objects_as_declared():
     """What Pulumi does with each object the chart renders, replayed on sample objects."""
     import pulumi
 
-    from dataplatform.program import build
+    from dataplatform.program import build, load
 
     mocks = TransformMocks()
-    run_program("local-extra", lambda: build(load_stack_config("local-extra")), mocks)
-    (superset_t,) = mocks.transforms["acme-insights-dev-superset-chart"]
-    (dagster_t,) = mocks.transforms["acme-insights-dev-dagster-chart"]
+    run_program("local-extra", lambda: build(load("local-extra")), mocks)
+    (superset_t,) = mocks.transforms["acme-insights-dev-superset-helm-chart"]
+    (dagster_t,) = mocks.transforms["acme-insights-dev-dagster-helm-chart"]
 
     def child(kind: str, name: str, ns: str) -> pulumi.ResourceTransformArgs:
         obj = {"apiVersion": "apps/v1", "kind": kind,

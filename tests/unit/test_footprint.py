@@ -78,12 +78,12 @@ def test_report_prints_the_dev_domain_against_its_budget(capsys):
 
 def domain_apps(stack: str) -> tuple[object, list[str]]:
     """The stack config and the values folders of what runs in its main namespace."""
-    from components.apps import enabled_apps
-    from dataplatform.config.database import database_mode
-    from dataplatform.config.loader import load_stack_config
+    from dataplatform.resolve.domain import apps as domain_apps_args
+    from foundation.config.database import database_mode
+    from foundation.config.loader import load_stack_config
 
     cfg = load_stack_config(stack)
-    apps = enabled_apps(cfg)
+    apps = list(domain_apps_args(cfg).built_in)
     if "datahub" in apps:
         apps += ["datahub-prerequisites", "datahub-lineage"]
     if cfg.cloud == "local":

@@ -4,9 +4,9 @@ import pulumi
 import pytest
 
 from components.helm_app import ArgoCDTarget, HelmApp, HelmAppArgs, SyncSettings
-from dataplatform.charts import ChartPin, chart_pin
 from dataplatform.plan.engine import run_program
 from dataplatform.plan.mocks import PlatformMocks
+from foundation.charts import ChartPin, chart_pin
 
 pytestmark = pytest.mark.unit
 
@@ -76,7 +76,7 @@ def test_a_release_waits_for_what_its_app_component_waits_for(stacks):
     cfg = stacks.shipped("local")
     stacks.write("helm", {**cfg, "delivery": "helm"})
     plan = stacks.plan("helm")
-    release = plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-release")
+    release = plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-helm-release")
     waits_for = {urn.split("::")[-1] for urn in release.depends_on}
     assert {"acme-marketing-dev-postgres-metabase-credentials",
             "acme-marketing-dev-postgres-provision",

@@ -15,15 +15,19 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
+from pydantic import ValidationError
 
 from components.cloud_provider import cloud_provider
 from components.storage.gcs import KMS_ROTATION, GcsLake, GcsLakeArgs
+from components.storage.minio import MinioStorageArgs
 from components.storage.s3 import S3Lake, S3LakeArgs
-from dataplatform.config.model import StackConfig
-from dataplatform.config.storage import StorageConfig
-from dataplatform.naming import LAKE_ZONES
 from dataplatform.plan import _mocks_lake
 from dataplatform.plan.mocks import ACCOUNT_ID, PlatformMocks
+from dataplatform.resolve import site
+from dataplatform.resolve.domain import lake
+from foundation.config.stack import StackConfig
+from foundation.config.storage import StorageConfig
+from foundation.naming import LAKE_ZONES
 
 pytestmark = pytest.mark.unit
 
@@ -127,14 +131,15 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
 
     @pulumi.runtime.test
     def run():
-        provider = cloud_provider("stack", cfg, pulumi.ResourceOptions())
+        provider = cloud_provider("stack", site(cfg), pulumi.ResourceOptions())
         opts = pulumi.ResourceOptions(providers=[provider])
-        lake = (S3Lake("lake", S3LakeArgs.from_config(cfg), opts) if cfg.cloud == "aws"
-                else GcsLake("lake", GcsLakeArgs.from_config(cfg), opts))
+        args = lake(cfg, site(cfg))
+        component = (S3Lake("lake", args, opts) if isinstance(args, S3LakeArgs)
+                     else GcsLake("lake", args, opts))
 
         async def collect():
             for attr in attrs:
-                out[attr] = await getattr(lake, attr).future()
+                out[attr] = await getattr(component, attr).future()
 
         return pulumi.Output.from_input(collect())
 
@@ -350,10 +355,13 @@ def test_gcs_prod_with_a_key_of_your_own(engine):
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
 def test_prod_refuses_allow_teardown(cloud):
-    args_type = S3LakeArgs if cloud == "aws" else GcsLakeArgs
-    # Refused by StackConfig once it checks the storage rules, by from_config regardless.
+    # Refused by the stack model when the file is read...
+    with pytest.raises(ValidationError, match=r"storage\.allowTeardown"):
+        config(cloud, "prod", allowTeardown=True)
+    # ...and again by the lake's Args for a config that slipped past it.
+    cfg = config(cloud, "dev", allowTeardown=True).model_copy(update={"profile": "prod"})
     with pytest.raises(ValueError, match=r"storage\.allowTeardown"):
-        args_type.from_config(config(cloud, "prod", allowTeardown=True))
+        lake(cfg, site(cfg))
 
 
 def test_storage_rules_for_the_stack_config():
@@ -361,8 +369,6 @@ def test_storage_rules_for_the_stack_config():
     (problem,) = storage.rule_violations("prod", "aws", "eu-west-1")
     assert problem[0] == "storage.allowTeardown" and "prod" in problem[1]
     assert storage.rule_violations("dev", "aws", "eu-west-1") == []
-    with pytest.raises(ValueError, match=r"storage\.allowTeardown"):
-        storage.check("prod", "gcp", "europe-west1")
 
 
 def test_args_refuse_teardown_in_prod_even_without_config():
@@ -382,9 +388,9 @@ def test_args_refuse_teardown_in_prod_even_without_config():
      "storage.kmsKeyName"),
 ])
 def test_keys_of_your_own_must_fit_the_cloud(cloud, storage, key):
-    args_type = S3LakeArgs if cloud == "aws" else GcsLakeArgs
-    with pytest.raises(ValueError, match=re.escape(key)):
-        args_type.from_config(config(cloud, "prod", **storage))
+    # A stack-model rule: StackConfig.model_validate refuses it.
+    with pytest.raises(ValidationError, match=re.escape(key)):
+        config(cloud, "prod", **storage)
 
 
 def test_storage_config_defaults_and_validation():
@@ -397,11 +403,22 @@ def test_storage_config_defaults_and_validation():
             config("aws", "dev", **bad)
 
 
-def test_lakes_refuse_the_wrong_cloud():
-    with pytest.raises(ValueError, match="cloud 'aws'"):
-        S3LakeArgs.from_config(config("gcp", "dev"))
-    with pytest.raises(ValueError, match="cloud 'gcp'"):
-        GcsLakeArgs.from_config(config("aws", "dev"))
+def test_the_lake_follows_the_cloud():
+    # The resolve step picks the lake by cloud: S3 on aws, GCS on gcp, MinIO on local.
+    aws = config("aws", "dev")
+    s3 = lake(aws, site(aws))
+    assert type(s3) is S3LakeArgs
+    assert s3.buckets == names("dev")
+    gcp = config("gcp", "dev")
+    gcs = lake(gcp, site(gcp))
+    assert type(gcs) is GcsLakeArgs
+    assert (gcs.project, gcs.location, gcs.buckets) == (PROJECT, "europe-west1", names("dev"))
+    local = StackConfig.model_validate({
+        "customer": "acme", "kind": "domain", "domain": "marketing", "environment": "dev",
+        "profile": "dev", "cloud": "local", "cluster": {"mode": "dedicated",
+                                                         "kubeContext": "kind-dev"},
+        "owner": "data-team", "costCenter": "cc-1234"})
+    assert type(lake(local, site(local))) is MinioStorageArgs
 
 
 # Mocks --------------------------------------------------------------------------------

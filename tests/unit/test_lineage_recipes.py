@@ -22,7 +22,7 @@ import yaml
 from golden_files import assert_golden
 from pydantic import ValidationError
 
-from components.apps import _datahub_mint_token as mint
+from components.apps.datahub import _mint_token as mint
 from components.lineage.recipes import (
     DbtSource,
     DbtSourceConfig,
@@ -31,13 +31,15 @@ from components.lineage.recipes import (
 from components.lineage.schedule import schedule_after
 from components.lineage.sources import (
     CRON_KEY_MAX,
+    LineageSources,
     ScheduledRecipe,
     cron_key,
     domain_recipes,
     latest_prefix,
 )
-from dataplatform.config.loader import parse_stack_config
-from dataplatform.config.model import StackConfig
+from dataplatform.resolve import site
+from foundation.config.loader import parse_stack_config
+from foundation.config.stack import StackConfig
 
 pytestmark = pytest.mark.unit
 
@@ -113,8 +115,14 @@ def config(cloud: str = "local", warehouse: str | None = None, **datahub: Any) -
                               "test")
 
 
+def sources(cfg: StackConfig) -> LineageSources:
+    """What the domain's DataHub takes its recipes from, as the stack `cfg` states it."""
+    return LineageSources(site=site(cfg), ingestion=cfg.apps.datahub.ingestion,
+                          dbt_projects=tuple(cfg.apps.dbt.projects), warehouse=cfg.warehouse)
+
+
 def recipes_of(cfg: StackConfig, enabled=frozenset(ENABLED)) -> dict[str, ScheduledRecipe]:
-    recipes, _ = domain_recipes(cfg, enabled, NAMESPACE)
+    recipes, _ = domain_recipes(sources(cfg), enabled, NAMESPACE)
     return {r.key: r for r in recipes}
 
 
@@ -248,7 +256,7 @@ def test_recipes_follow_the_apps_and_settings():
 
 def test_metabase_without_credentials_is_left_out_with_a_warning():
     cfg = config(ingestion={})
-    recipes, warnings = domain_recipes(cfg, frozenset(ENABLED), NAMESPACE)
+    recipes, warnings = domain_recipes(sources(cfg), frozenset(ENABLED), NAMESPACE)
     assert [r.key for r in recipes] == ["dbt-jaffle"]
     assert len(warnings) == 1 and "apps.datahub.ingestion.metabase" in warnings[0]
 

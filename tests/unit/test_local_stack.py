@@ -2,7 +2,7 @@
 
 import pytest
 
-from dataplatform.charts import chart_pin
+from foundation.charts import chart_pin
 
 pytestmark = pytest.mark.unit
 

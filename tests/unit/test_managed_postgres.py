@@ -7,6 +7,7 @@ retainOnDelete and the inputs with secrets still wrapped.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -28,9 +29,12 @@ from components.database._provision import provision_job
 from components.database.cloudsql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.database.incluster_postgres import InClusterPostgres, InClusterPostgresArgs
 from components.database.rds import RdsPostgres, RdsPostgresArgs
-from dataplatform.config.database import DatabaseConfig, database_mode, database_rules
-from dataplatform.config.model import RuleViolations, StackConfig
 from dataplatform.plan.mocks import PlatformMocks
+from dataplatform.resolve import site
+from dataplatform.resolve.domain import database
+from foundation.config import ConfigError, parse_stack_config
+from foundation.config.database import DatabaseConfig, database_mode, database_rules
+from foundation.config.stack import StackConfig
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +61,7 @@ def config(base: dict[str, Any], **database: Any) -> StackConfig:
 
 def unchecked(base: dict[str, Any], **database: Any) -> StackConfig:
     """A config whose database section skipped the stack model's cross-section rules, to
-    test the rule function and the components' own refusal (for direct callers)."""
+    test the rule function on its own."""
     return StackConfig.model_validate(base).model_copy(
         update={"database": DatabaseConfig.model_validate(database)})
 
@@ -188,15 +192,26 @@ def outputs_of(component, captured: dict[str, Any]) -> None:
 
 # --- the plans -------------------------------------------------------------------------------
 
+def resolved(cfg: StackConfig):
+    """The database Args the resolve step makes for `cfg`, before the cluster wiring."""
+    return database(cfg, site(cfg), list(APPS))
+
+
+def rds_args(cfg: StackConfig, k8s_provider: pulumi.ProviderResource | None,
+             **sources: Any) -> RdsPostgresArgs:
+    args = resolved(cfg)
+    assert isinstance(args, RdsPostgresArgs)
+    return dataclasses.replace(args, k8s_provider=k8s_provider, vpc_id=VPC_ID,
+                               subnet_ids=SUBNETS, **sources)
+
+
 def rds_program(cfg: StackConfig, **sources):
     sources = sources or {"allowed_security_group_ids": [CLUSTER_SG]}
 
     def program(captured):
-        provider = cloud_provider("t", cfg, pulumi.ResourceOptions())
+        provider = cloud_provider("t", site(cfg), pulumi.ResourceOptions())
         cluster = k8s.Provider("k8s", kubeconfig="{}")
-        args = RdsPostgresArgs.from_config(
-            cfg, namespace=NAMESPACE, databases=APPS, k8s_provider=cluster, vpc_id=VPC_ID,
-            subnet_ids=SUBNETS, **sources)
+        args = rds_args(cfg, cluster, **sources)
         outputs_of(RdsPostgres("db", args, pulumi.ResourceOptions(providers=[provider])),
                    captured)
     return program
@@ -204,10 +219,11 @@ def rds_program(cfg: StackConfig, **sources):
 
 def cloudsql_program(cfg: StackConfig):
     def program(captured):
-        provider = cloud_provider("t", cfg, pulumi.ResourceOptions())
+        provider = cloud_provider("t", site(cfg), pulumi.ResourceOptions())
         cluster = k8s.Provider("k8s", kubeconfig="{}")
-        args = CloudSqlPostgresArgs.from_config(
-            cfg, namespace=NAMESPACE, databases=APPS, k8s_provider=cluster, network=VPC_LINK)
+        args = resolved(cfg)
+        assert isinstance(args, CloudSqlPostgresArgs)
+        args = dataclasses.replace(args, k8s_provider=cluster, network=VPC_LINK)
         outputs_of(CloudSqlPostgres("db", args, pulumi.ResourceOptions(providers=[provider])),
                    captured)
     return program
@@ -326,12 +342,20 @@ def test_rds_security_group_with_node_cidrs_only():
 
 def test_rds_refuses_an_open_or_missing_source():
     cfg = config(AWS)
-    common = {"namespace": NAMESPACE, "databases": APPS, "k8s_provider": None,
-              "vpc_id": VPC_ID, "subnet_ids": SUBNETS}
-    with pytest.raises(ValueError, match="needs a source allowed to connect"):
-        RdsPostgresArgs.from_config(cfg, **common)
+
+    def program(captured):
+        cluster = k8s.Provider("k8s", kubeconfig="{}")
+        # No source at all: the component refuses before it registers anything.
+        with pytest.raises(ValueError, match="needs a source allowed to connect") as exc:
+            RdsPostgres("db", rds_args(cfg, cluster))
+        captured["no source"] = str(exc.value)
+
+    mon, captured = run(program)
+    assert "no source" in captured  # the program ran to the check
+    assert [r.type for r in mon.regs] == ["pulumi:pulumi:Stack", "pulumi:providers:kubernetes"]
+    # An internet-wide CIDR: the Args refuse it, also when replaced onto resolved Args.
     with pytest.raises(ValueError, match="open the database to any address"):
-        RdsPostgresArgs.from_config(cfg, **common, allowed_cidrs=["0.0.0.0/0"])
+        rds_args(cfg, None, allowed_cidrs=["0.0.0.0/0"])
 
 
 def test_rds_children_use_the_given_providers_and_no_hand_set_tags(aws_plan):
@@ -561,17 +585,17 @@ def test_cross_section_rules(base, database, key, message):
     (GCP, {"backupRetentionDays": 3}, "3 days is below the 7 days profile 'prod' requires"),
     (AWS, {"tier": "db-custom-2-7680"}, "database.tier sizes a managed database"),
 ])
-def test_from_config_raises_the_rules(base, database, message):
-    cfg = unchecked(base, **database)
-    with pytest.raises(RuleViolations, match=message) as err:
-        if cfg.cloud == "aws":
-            RdsPostgresArgs.from_config(cfg, namespace=NAMESPACE, databases=APPS,
-                                        k8s_provider=None, vpc_id=VPC_ID, subnet_ids=SUBNETS,
-                                        allowed_security_group_ids=[CLUSTER_SG])
-        else:
-            CloudSqlPostgresArgs.from_config(cfg, namespace=NAMESPACE, databases=APPS,
-                                             k8s_provider=None, network=VPC_LINK)
-    assert err.value.problems[0][0].startswith("database.")
+def test_the_stack_model_raises_the_rules(base, database, message):
+    # Model rules: StackConfig refuses them, and the stack file loader reports them under
+    # their `database.` key.
+    with pytest.raises(ValidationError, match=message):
+        config(base, **database)
+    data = {f"dataplatform:{k}": v for k, v in {**base, "database": database}.items()}
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config({"config": data}, "Pulumi.t.yaml")
+    found = [p.key for p in err.value.problems if message in p.message]
+    assert len(found) == 1 and found[0].startswith("dataplatform:database."), \
+        err.value.problems
 
 
 def test_dev_may_keep_fewer_backups():
@@ -579,14 +603,21 @@ def test_dev_may_keep_fewer_backups():
                                  mode="managed", backupRetentionDays=3)) == []
 
 
-def test_from_config_refuses_the_wrong_cloud_or_mode():
-    with pytest.raises(ValueError, match="needs cloud 'aws', not 'gcp'"):
-        RdsPostgresArgs.from_config(config(GCP), namespace=NAMESPACE, databases=APPS,
-                                    k8s_provider=None, vpc_id=VPC_ID, subnet_ids=SUBNETS,
-                                    allowed_security_group_ids=[CLUSTER_SG])
-    with pytest.raises(ValueError, match="resolves to 'in-cluster'"):
-        CloudSqlPostgresArgs.from_config(config(GCP, mode="in-cluster"), namespace=NAMESPACE,
-                                         databases=APPS, k8s_provider=None, network=VPC_LINK)
+def test_the_database_follows_the_cloud_and_mode():
+    # The resolve step picks the implementation: RDS on aws, Cloud SQL on gcp, in-cluster
+    # whenever the mode resolves to it.
+    rds, sql = resolved(config(AWS)), resolved(config(GCP))
+    assert type(rds) is RdsPostgresArgs and type(sql) is CloudSqlPostgresArgs
+    for args, cfg in ((rds, config(AWS)), (sql, config(GCP))):
+        assert (args.namespace, tuple(args.databases)) == (NAMESPACE, APPS)
+        assert args.labels == site(cfg).k8s_labels
+    assert sql.user_labels == site(config(GCP)).gcp_labels
+    for cfg in (config(AWS, mode="in-cluster"), config(GCP, mode="in-cluster"),
+                config({**AWS, "profile": "dev", "environment": "dev"}), config(LOCAL)):
+        args = resolved(cfg)
+        assert type(args) is InClusterPostgresArgs, cfg.cloud
+        assert list(args.databases) == list(APPS)
+        assert args.namespace == cfg.naming.namespace()
 
 
 @pytest.mark.parametrize(("database", "loc", "fragment"), [

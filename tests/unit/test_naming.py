@@ -1,6 +1,6 @@
 import pytest
 
-from dataplatform.naming import LIMITS, Naming, fit, is_dns_label
+from foundation.naming import LIMITS, Naming, fit, is_dns_label
 
 pytestmark = pytest.mark.unit
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from dataplatform.config.loader import ConfigError, parse_stack_config
-from dataplatform.config.observability import (
+from foundation.config.loader import ConfigError, parse_stack_config
+from foundation.config.monitoring import (
     AlertThresholds,
     alerting_enabled,
     monitoring_enabled,

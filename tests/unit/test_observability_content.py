@@ -2,7 +2,7 @@
 
 - every rendered rule expression parses (promql-parser, the Rust PromQL parser of
   Prometheus' grammar), and uses only metric names some scrape target exports
-  (observability/known_metrics.yaml, plus the airbyte-sync exporter's collector file);
+  (tests/data/known_metrics.yaml, plus the airbyte-sync exporter's collector file);
 - every rule has the labels `domain`, `severity`, `notify` and the annotations `summary`,
   `runbook_url` (an anchor that exists in docs/runbooks/alerts.md), and each selector is
   scoped to the domain;
@@ -22,7 +22,7 @@ import yaml
 from pydantic.alias_generators import to_camel
 
 from components.observability._airbyte_exporter import COLLECTOR
-from components.observability._common import OBS_DIR
+from components.observability._content import DASHBOARDS_DIR, DATASOURCES_FILE, dashboards
 from components.observability._rules import (
     FEATURES,
     SEVERITIES,
@@ -31,14 +31,15 @@ from components.observability._rules import (
     render_groups,
     rule_templates,
 )
-from dataplatform.charts import REPO_ROOT
-from dataplatform.config.observability import AlertThresholds
+from foundation.config.monitoring import AlertThresholds
+from foundation.layout import REPO_ROOT
 
 promql = pytest.importorskip("promql_parser", reason="promql-parser is a dev dependency")
 
 pytestmark = pytest.mark.unit
 
-DASHBOARDS = sorted((OBS_DIR / "dashboards").glob("*.json"))
+DASHBOARDS = dashboards()
+KNOWN_METRICS = Path(__file__).parents[1] / "data" / "known_metrics.yaml"
 RUNBOOK = REPO_ROOT / "docs" / "runbooks" / "alerts.md"
 NAMESPACES = ("acme-marketing-dev", "acme-marketing-dev-batch")
 # Grafana's own variables and ours, replaced by a value of the right shape before parsing.
@@ -59,7 +60,7 @@ def all_rules(s: RuleScope | None = None) -> list[dict[str, Any]]:
 
 
 def known_metrics() -> dict[str, set[str]]:
-    data = yaml.safe_load((OBS_DIR / "known_metrics.yaml").read_text())["targets"]
+    data = yaml.safe_load(KNOWN_METRICS.read_text())["targets"]
     known = {target: set(entry["metrics"]) for target, entry in data.items()}
     collector = yaml.safe_load(COLLECTOR.read_text())
     known["airbyte-sync-exporter"] = {m["metric_name"] for m in collector["metrics"]}
@@ -202,7 +203,7 @@ def test_one_dashboard_per_concern():
 def test_dashboards_are_valid_and_use_the_provisioned_datasource(path: Path):
     board = dashboard(path)
     assert board["uid"].startswith("dp-") and board["title"].startswith("Data platform / ")
-    datasources = yaml.safe_load((OBS_DIR / "datasources" / "datasources.yaml").read_text())
+    datasources = yaml.safe_load(DATASOURCES_FILE.read_text())
     uids = {d["uid"] for d in datasources["datasources"]}
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
@@ -234,13 +235,13 @@ def test_dashboard_queries_reference_only_exported_metrics(path: Path):
 
 
 def test_golden_signals_cover_traffic_errors_latency_saturation():
-    rows = [p["title"] for p in dashboard(OBS_DIR / "dashboards" / "platform-golden-signals.json")
+    rows = [p["title"] for p in dashboard(DASHBOARDS_DIR / "platform-golden-signals.json")
             ["panels"] if p["type"] == "row"]
     assert rows == ["Traffic", "Errors", "Latency", "Saturation"]
 
 
 def test_data_journey_covers_airbyte_airflow_and_dbt():
-    exprs = " ".join(queries(dashboard(OBS_DIR / "dashboards" / "data-journey.json")))
+    exprs = " ".join(queries(dashboard(DASHBOARDS_DIR / "data-journey.json")))
     for metric in ("airbyte_sync_jobs_finished_24h", "airflow_dagrun_duration_sum",
                    "airflow_dagrun_failed_count", "kube_job_failed", "kube_job_complete",
                    "kube_job_status_completion_time"):
@@ -250,7 +251,7 @@ def test_data_journey_covers_airbyte_airflow_and_dbt():
 # --- the known-metrics list itself
 
 def test_known_metrics_name_their_source():
-    data = yaml.safe_load((OBS_DIR / "known_metrics.yaml").read_text())["targets"]
+    data = yaml.safe_load(KNOWN_METRICS.read_text())["targets"]
     for target, entry in data.items():
         assert entry["source"] and entry["metrics"], target
         assert len(entry["metrics"]) == len(set(entry["metrics"])), target

@@ -17,8 +17,8 @@ from golden_files import assert_golden
 from observability_fixtures import AMC, NS, RECEIVERS, SECRET_T, TOP, walk
 
 from components.observability._alerting import alertmanager_config_spec
-from dataplatform.config.secrets import PLACEHOLDER
 from dataplatform.plan.engine import SECRET
+from foundation.config.secrets import PLACEHOLDER
 
 pytestmark = pytest.mark.unit
 

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from observability_fixtures import NS, RECEIVERS, SECRET_T, TOP, walk
 
-from components._labels import k8s_labels
 from components.observability import DomainMonitoring, DomainMonitoringArgs
-from dataplatform.charts import chart_pin
-from dataplatform.config.loader import parse_stack_config
-from dataplatform.config.secrets import offline_config
 from dataplatform.plan.engine import SECRET, run_program
 from dataplatform.plan.mocks import PlatformMocks
+from dataplatform.resolve import site
+from foundation.charts import chart_pin
+from foundation.config.loader import parse_stack_config
+from foundation.config.secrets import offline_config
 
 pytestmark = pytest.mark.unit
 
@@ -160,7 +160,7 @@ def every_app():
     args = DomainMonitoringArgs(
         domain="marketing", namespaces=(NS, f"{NS}-batch"),
         apps=frozenset({"airflow", "airbyte", "dbt", "datahub", "metabase"}),
-        alerting=cfg.alerting, profile="dev", labels=k8s_labels(cfg),
+        alerting=cfg.alerting, profile="dev", labels=site(cfg).k8s_labels,
         argocd_project=NS, in_cluster_postgres=True,
         airbyte_db_secret="airbyte-db-credentials")
     return run_program("test", lambda: DomainMonitoring("dm", args) and {}, PlatformMocks(),

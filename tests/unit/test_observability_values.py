@@ -24,7 +24,7 @@ from dataplatform.chartcheck import (
     shared_charts_dir,
     unknown_keys,
 )
-from dataplatform.config.observability import MonitoringConfig, Receiver
+from foundation.config.monitoring import MonitoringConfig, Receiver
 
 pytestmark = pytest.mark.unit
 

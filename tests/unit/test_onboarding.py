@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from dataplatform import cli
-from dataplatform.config import parse_stack_config
-from dataplatform.naming import BASE_MAX
 from dataplatform.plan.engine import plan_stack
+from foundation.config import parse_stack_config
+from foundation.naming import BASE_MAX
 
 pytestmark = pytest.mark.unit
 
@@ -104,7 +104,7 @@ def test_files_hold_only_what_the_model_cannot_default(tmp_path):
     assert (dom["domain"], dom["kind"], dom["profile"]) == ("hr", "domain", "prod")
     assert config(tmp_path, "acme-hr-dev")["profile"] == "dev"
     text = (tmp_path / "Pulumi.acme-hr-dev.yaml").read_text()
-    assert text.startswith("# Domain hr of acme")
+    assert text.splitlines()[1].startswith("# Domain hr of acme")  # after the schema modeline
     assert "dataplatform:owner: acme-hr  # placeholder: replace" in text
     assert "dataplatform:costCenter: cc-unassigned  # placeholder: replace" in text
 

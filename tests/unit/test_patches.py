@@ -14,7 +14,7 @@ from components._patches import (
     apply_patches,
     strategic_merge,
 )
-from dataplatform.config.extra import Patch
+from foundation.config.extra import Patch
 
 pytestmark = pytest.mark.unit
 

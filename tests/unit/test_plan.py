@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dataplatform import cli
-from dataplatform.config.loader import available_stacks
+from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +35,9 @@ def test_json_shape(capsys):
     assert isinstance(doc["outputs"], dict) and isinstance(doc["policy"], list)
     urns = {r["urn"] for r in doc["resources"]}
     for r in doc["resources"]:
-        assert set(r) == set(RESOURCE_KEYS), r["urn"]
+        # `aliases` only where our code gives some (a former name kept for deployed stacks)
+        assert set(r) - {"aliases"} == set(RESOURCE_KEYS), r["urn"]
+        assert all(isinstance(a, str) for a in r.get("aliases", [None][:0])), r["urn"]
         for key, typ in RESOURCE_KEYS.items():
             assert isinstance(r[key], typ), (r["urn"], key)
         assert all(d in urns for d in r["depends_on"]), r["urn"]
@@ -92,13 +94,13 @@ def test_stack_reference_is_answered_by_the_platform_plan(stacks):
 def test_apps_are_argocd_applications_in_the_domain_project(stacks):
     _local_platform(stacks)
     plan = stacks.plan("acme-finance")
-    app = plan.get("kubernetes:argoproj.io/v1alpha1:Application", "acme-finance-dev-airflow-application")
+    app = plan.get("kubernetes:argoproj.io/v1alpha1:Application", "acme-finance-dev-airflow-helm-application")
     spec = app.inputs["spec"]
     assert app.inputs["metadata"]["namespace"] == "argocd"
     assert spec["project"] == "acme-finance-dev"
     assert spec["destination"]["namespace"] == "acme-finance-dev"
     assert spec["source"]["targetRevision"] == "1.18.0"
-    helm_app = plan.get("dataplatform:apps:HelmApp", "acme-finance-dev-airflow")
+    helm_app = plan.get("dataplatform:apps:HelmApp", "acme-finance-dev-airflow-helm")
     deps = " ".join(helm_app.depends_on)
     assert "MinioStorage" in deps and "InClusterPostgres" in deps
     assert plan.outputs["apps"] == ["airflow"]
@@ -111,7 +113,7 @@ def test_helm_delivery_and_disabling_an_app(stacks):
     cfg.update(delivery="helm", apps={"argocd": {"enabled": False}, "metabase": {"enabled": True}})
     stacks.write("helmy", cfg)
     plan = stacks.plan("helmy")
-    assert plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-release")
+    assert plan.get("kubernetes:helm.sh/v3:Release", "acme-marketing-dev-metabase-helm-release")
     assert not plan.by_type("kubernetes:argoproj.io/v1alpha1:Application")
     assert not plan.by_type("kubernetes:argoproj.io/v1alpha1:AppProject")
     cfg["apps"]["metabase"]["enabled"] = False

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from dataplatform.config.loader import available_stacks
 from dataplatform.plan.engine import Plan, PlannedResource
 from dataplatform.provider_inputs import args_class, check_plan_inputs
+from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.unit
 

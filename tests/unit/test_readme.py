@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dataplatform.config import parse_stack_config
+from foundation.config import parse_stack_config
 
 pytestmark = pytest.mark.unit
 

@@ -14,13 +14,13 @@ import shutil
 
 import pytest
 
-from dataplatform.charts import chart_pin
 from dataplatform.cli import main
-from dataplatform.config.loader import available_stacks
 from dataplatform.rendered import helm as helm_mod
 from dataplatform.rendered import releases_of, render_stack
 from dataplatform.rendered.helm import Capabilities, RenderError, find_chart, template
 from dataplatform.rendered.schemas import Validator
+from foundation.charts import chart_pin
+from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.unit
 
@@ -401,8 +401,8 @@ def test_identity_warning_reads_folders_and_tarballs(tmp_path):
     import io
     import tarfile
 
-    from dataplatform.charts import ChartPin
     from dataplatform.rendered.expected import identity_warning
+    from foundation.charts import ChartPin
 
     pin = ChartPin("demo", "https://charts.example.com", "1.0.0", "3.0.2")
     (tmp_path / "demo").mkdir()

@@ -19,11 +19,11 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
 
-from dataplatform.config.loader import STACKS_DIR, available_stacks
 from dataplatform.plan import engine
 from dataplatform.plan.mocks import PlatformMocks
 from dataplatform.plan.render import to_json, to_text
 from dataplatform.program import build, load
+from foundation.config.loader import STACKS_DIR, available_stacks
 
 pytestmark = pytest.mark.unit
 
@@ -72,7 +72,8 @@ class OutputsMonitor(engine.RecordingMonitor):
 
 def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[engine.Plan, PlantingMocks]:
     """`engine.plan_stack` with planted mocks; a platform's kubeconfig output is planted."""
-    cfg = load(stack, stacks_dir)
+    loaded = load(stack, stacks_dir)
+    cfg = loaded.cfg
     references = {}
     if cfg.platform is not None:
         ref, _ = planted_plan(cfg.platform.stack, stacks_dir, monkeypatch)
@@ -81,7 +82,7 @@ def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[engine.Plan
             outputs, ref.secret_outputs)
     mocks = PlantingMocks(references)
     monkeypatch.setattr(engine, "RecordingMonitor", OutputsMonitor)
-    plan = engine.run_program(stack, lambda: build(cfg), mocks)
+    plan = engine.run_program(stack, lambda: build(loaded), mocks)
     if cfg.platform is not None:
         mocks.planted.add(PLANTED_KUBECONFIG)
     return plan, mocks

@@ -7,7 +7,7 @@ import yaml
 from pydantic_core import PydanticUndefined
 
 from dataplatform._onboarding_template import template_config, template_section
-from dataplatform.config.model import StackConfig
+from foundation.config.stack import StackConfig
 
 pytestmark = pytest.mark.unit
 

@@ -23,7 +23,8 @@ from dataplatform.chartcheck import (
     shared_charts_dir,
     unknown_keys,
 )
-from dataplatform.charts import LOCK_FILE, VALUES_DIR, chart_pins
+from foundation.charts import chart_pins
+from foundation.layout import LOCK_FILE, VALUES_DIR
 
 pytestmark = pytest.mark.unit
 

@@ -16,7 +16,7 @@ import yaml
 
 from dataplatform import cli
 from dataplatform.affected import StackInfo
-from dataplatform.charts import LOCK_FILE
+from foundation.layout import LOCK_FILE
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 """Workload identity per app: IRSA on aws, Workload Identity on gcp, least privilege.
 
-The expected matrix is spelled out here, not read from profiles/identity.yaml, so a
+The expected matrix is spelled out here, not read from access/identity.yaml, so a
 change to the file that widens (or breaks) an app's access fails these tests.
 """
 
@@ -26,9 +26,10 @@ from components.identity import (
     DomainIdentitiesArgs,
     WorkloadIdentityArgs,
 )
-from dataplatform.config.model import StackConfig
-from dataplatform.naming import LAKE_ZONES
 from dataplatform.plan.mocks import ACCOUNT_ID, PlatformMocks
+from dataplatform.resolve import site
+from foundation.config.stack import StackConfig
+from foundation.naming import LAKE_ZONES
 
 pytestmark = pytest.mark.unit
 
@@ -124,7 +125,7 @@ def plan(cfg: StackConfig, kms: str | None = None) -> Recorder:
 
             cloud, extra = gcp.Provider("cloud", project=PROJECT), {}
         ids = DomainIdentities("ids", DomainIdentitiesArgs(
-            cfg=cfg, namespace=NS, buckets=buckets, k8s_provider=kube, apps=enabled,
+            site=site(cfg), namespace=NS, buckets=buckets, k8s_provider=kube, apps=enabled,
             labels={"dataplatform.io/domain": "marketing"}, **extra),
             opts=pulumi.ResourceOptions(providers=[cloud]))
         pulumi_settings.get_root_resource().register_outputs(
@@ -294,5 +295,5 @@ def test_args_are_checked():
                              cloud="gcp", identity_name="acme-dbt", project=PROJECT)
     with pytest.raises(ValueError, match="no bucket ARNs for zones"):
         DomainIdentities("ids", DomainIdentitiesArgs(
-            cfg=cfg_for("aws"), namespace=NS, buckets={"raw": "b"}, k8s_provider=kube,
+            site=site(cfg_for("aws")), namespace=NS, buckets={"raw": "b"}, k8s_provider=kube,
             apps={"dbt"}, bucket_arns={"raw": "arn:aws:s3:::b"}))

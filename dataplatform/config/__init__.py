@@ -1,6 +1,0 @@
-"""The stack config: the typed model and the loader that validates stack files with it."""
-
-from dataplatform.config.loader import ConfigError, load_stack_config, parse_stack_config
-from dataplatform.config.model import StackConfig
-
-__all__ = ["ConfigError", "StackConfig", "load_stack_config", "parse_stack_config"]

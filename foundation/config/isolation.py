@@ -1,0 +1,74 @@
+"""How a domain is fenced off: quota, default limits, Pod Security, network."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from foundation.config.base import Cidr, Model, Quantity, RuleViolations, StackName, dns_label
+
+
+class QuotaConfig(Model):
+    """The domain namespace's ResourceQuota."""
+
+    requests_cpu: Quantity = Field("8", description="Total CPU requests.")
+    requests_memory: Quantity = Field("24Gi", description="Total memory requests.")
+    limits_cpu: Quantity = Field("16", description="Total CPU limits.")
+    limits_memory: Quantity = Field("48Gi", description="Total memory limits.")
+    pods: int = Field(100, ge=1, description="Pod count.")
+    persistent_volume_claims: int = Field(30, ge=0, description="PVC count.")
+    storage: Quantity = Field("500Gi", description="Total requested storage.")
+
+
+class LimitRangeConfig(Model):
+    """Defaults for containers that state no resources of their own."""
+
+    default_request_cpu: Quantity = Field("100m", description="Default CPU request.")
+    default_request_memory: Quantity = Field("128Mi", description="Default memory request.")
+    default_limit_cpu: Quantity = Field("500m", description="Default CPU limit.")
+    default_limit_memory: Quantity = Field("512Mi", description="Default memory limit.")
+
+
+class IsolationConfig(Model):
+    """How a domain is fenced off from the others."""
+
+    pod_security: Literal["restricted", "baseline"] = Field(
+        "baseline",
+        description="Pod Security Standard enforced on the domain namespaces "
+        "('restricted' is always warned about and audited).",
+    )
+    extra_namespaces: list[Annotated[str, dns_label(15)]] = Field(
+        default_factory=list,
+        description="Extra namespaces for the domain, as suffixes of its main one.",
+    )
+    admin_groups: list[str] = Field(
+        default_factory=list,
+        description="Identity-provider groups made admin of the domain namespaces "
+        "(default: '<customer>-<domain>-admins').",
+    )
+    quota: QuotaConfig = Field(default_factory=QuotaConfig)
+    limit_range: LimitRangeConfig = Field(default_factory=LimitRangeConfig)
+    monitoring_namespace: StackName = Field(
+        "monitoring", description="Namespace allowed to scrape the domain's pods."
+    )
+    ingress_namespace: StackName = Field(
+        "ingress-nginx", description="Namespace of the ingress controller."
+    )
+    egress_cidrs: list[Cidr] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="Destinations pods may reach outside the cluster (sources, object "
+        "storage, Git). Cluster-internal traffic is governed by the other rules.",
+    )
+
+    @model_validator(mode="after")
+    def _unique_namespaces(self) -> IsolationConfig:
+        # Each namespace's resources are named after its suffix; the main one's are 'main'.
+        p = [("extraNamespaces", f"'{n}' is listed more than once")
+             for n in sorted({n for n in self.extra_namespaces
+                              if self.extra_namespaces.count(n) > 1})]
+        if "main" in self.extra_namespaces:
+            p.append(("extraNamespaces", "'main' is reserved for the domain's main namespace"))
+        if p:
+            raise RuleViolations(p)
+        return self

@@ -1,0 +1,185 @@
+"""`monitoring:` (stacks that own a cluster) and `alerting:` (domain stacks) sections.
+
+`monitoring` configures the cluster's kube-prometheus-stack: retention and storage (each
+defaults to the profile's `charts-values/kube-prometheus-stack/<profile>.yaml`), and the
+platform team's receiver, which gets every alert no domain route takes. `alerting`
+configures one domain: its receivers (Slack or email; webhook URLs and passwords are config
+secrets) and the thresholds of its alert rules. Rules that need other sections are in
+`observability_rules`, which the stack model's validator calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
+
+from foundation.config.base import Model, Quantity, RuleViolations, StackName
+from foundation.config.secrets import SecretValue
+
+if TYPE_CHECKING:
+    from foundation.config.stack import StackConfig
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+HOST_PORT = r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$"
+PROM_DURATION = r"^[0-9]+(ms|s|m|h|d|w|y)$"
+PROM_BYTES = r"^[0-9]+(B|KB|MB|GB|TB|PB)$"
+
+
+def _slack_channel(value: str) -> str:
+    if not value.startswith(("#", "@")) or len(value) < 2 or any(c.isspace() for c in value):
+        raise ValueError(f"'{value}' is not a Slack channel: '#channel' or '@user'")
+    return value
+
+
+class SlackReceiver(Model):
+    """A Slack incoming webhook."""
+
+    webhook_url: SecretValue = Field(
+        description="Incoming-webhook URL, a config secret: `pulumi config set --secret "
+                    "--path dataplatform:<section>.slack.webhookUrl https://hooks.slack...`.")
+    channel: Annotated[str, AfterValidator(_slack_channel)] | None = Field(
+        None, description="Channel override ('#data-alerts'); default: the webhook's channel.")
+
+
+class EmailReceiver(Model):
+    """An SMTP relay and the addresses to notify."""
+
+    to: list[Annotated[str, Field(pattern=EMAIL)]] = Field(
+        min_length=1, description="Recipients.")
+    from_address: str = Field(alias="from", pattern=EMAIL, description="Sender address.")
+    smarthost: str = Field(pattern=HOST_PORT, description="SMTP relay, 'host:port'.")
+    username: str | None = Field(None, description="SMTP user, if the relay wants a login.")
+    password: SecretValue | None = Field(
+        None, description="SMTP password, a config secret (`pulumi config set --secret`).")
+    require_tls: bool = Field(True, description="STARTTLS required (keep on outside a lab).")
+
+    @model_validator(mode="after")
+    def _login(self) -> EmailReceiver:
+        if (self.username is None) != (self.password is None):
+            raise RuleViolations([("password" if self.username else "username",
+                                   "username and password go together")])
+        return self
+
+
+class Receiver(Model):
+    """Where notifications go: exactly one of `slack` or `email`."""
+
+    slack: SlackReceiver | None = Field(None, description="Slack incoming webhook.")
+    email: EmailReceiver | None = Field(None, description="Email through an SMTP relay.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Receiver:
+        if (self.slack is None) == (self.email is None):
+            raise RuleViolations([("slack", "give exactly one of slack or email")])
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "slack" if self.slack else "email"
+
+
+class MonitoringConfig(Model):
+    """The cluster's monitoring stack (platform stacks and dedicated domains)."""
+
+    enabled: bool = Field(True, description="Deploy kube-prometheus-stack in this cluster.")
+    namespace: StackName = Field("monitoring", description="Namespace of the stack.")
+    retention: str | None = Field(
+        None, pattern=PROM_DURATION,
+        description="How long Prometheus keeps samples, e.g. 15d (None: profile default).")
+    retention_size: str | None = Field(
+        None, pattern=PROM_BYTES,
+        description="Size cap of the TSDB, e.g. 45GB; keep it below storageSize "
+                    "(None: profile default).")
+    storage_size: Quantity | None = Field(
+        None, description="Prometheus volume size (None: profile default; dev has no "
+                          "volume, prod 50Gi).")
+    storage_class: str | None = Field(
+        None, description="StorageClass of the Prometheus volume (None: cluster default).")
+    platform_receiver: Receiver | None = Field(
+        None, description="The platform team's receiver: alerts no domain takes "
+                          "(None: they are only visible in Alertmanager and Grafana).")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Helm values deep-merged over charts-values/kube-prometheus-stack/.")
+
+
+class AlertThresholds(Model):
+    """Alert thresholds of one domain; the defaults suit most teams."""
+
+    airbyte_success_window_hours: int = Field(
+        24, ge=1, le=720, description="A connection must sync successfully this often.")
+    cpu_limit_percent: int = Field(
+        90, ge=50, le=100, description="Container CPU use vs its limit, sustained 30 minutes.")
+    memory_limit_percent: int = Field(
+        90, ge=50, le=100, description="Container memory working set vs its limit, 15 minutes.")
+    volume_used_percent: int = Field(85, ge=50, le=99, description="PVC space used.")
+    quota_used_percent: int = Field(
+        90, ge=50, le=100, description="Namespace ResourceQuota used, any resource.")
+    dag_run_max_minutes: int = Field(
+        60, ge=1, le=10080, description="Longest acceptable Airflow DAG run (p99).")
+    scheduler_heartbeat_minutes: int = Field(
+        5, ge=2, le=60, description="Airflow scheduler silent for this long: alert.")
+    queued_tasks: int = Field(
+        20, ge=1, le=10000, description="Airflow tasks queued for `queuedForMinutes`.")
+    queued_for_minutes: int = Field(15, ge=1, le=1440, description="See queuedTasks.")
+    not_ready_minutes: int = Field(
+        15, ge=1, le=1440, description="Pod pending or not ready (Jobs excluded).")
+    argocd_out_of_sync_minutes: int = Field(
+        30, ge=5, le=1440, description="Argo CD app out of sync with its source this long.")
+    certificate_expiry_days: int = Field(
+        14, ge=1, le=90, description="cert-manager Certificate expiring within this many days.")
+
+
+class AlertingConfig(Model):
+    """The domain's scrape targets, alert rules and notifications."""
+
+    enabled: bool | None = Field(
+        None, description="Create the domain's ServiceMonitors, PrometheusRule and routing "
+                          "(None: on when the cluster has monitoring).")
+    receivers: list[Receiver] = Field(
+        default_factory=list,
+        description="The domain's receivers; none: its alerts go to the platform team.")
+    thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    runbook_url: str = Field(
+        "docs/runbooks/alerts.md", min_length=1,
+        description="Where the alert runbooks are, e.g. the URL of docs/runbooks/alerts.md in "
+                    "your repository; each alert links to its anchor there.")
+
+
+def monitoring_enabled(cfg: StackConfig) -> bool:
+    """This stack deploys kube-prometheus-stack in its own cluster."""
+    return cfg.owns_cluster and cfg.monitoring.enabled
+
+
+def alerting_enabled(cfg: StackConfig) -> bool:
+    """This domain creates its scrape targets, rules and routing."""
+    if cfg.kind != "domain":
+        return False
+    if cfg.alerting.enabled is not None:
+        return cfg.alerting.enabled
+    return cfg.monitoring.enabled if cfg.owns_cluster else True
+
+
+def observability_rules(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Cross-section rules; keys relative to the stack model."""
+    p: list[tuple[str, str]] = []
+    if not cfg.owns_cluster and "monitoring" in cfg.model_fields_set:
+        p.append(("monitoring", "monitoring runs in the stack that owns the cluster (the "
+                                "platform stack); a domain configures `alerting`"))
+    if cfg.kind == "platform" and "alerting" in cfg.model_fields_set:
+        p.append(("alerting", "alerting is per domain; the platform team's receiver is "
+                              "monitoring.platformReceiver"))
+    if cfg.owns_cluster and not cfg.monitoring.enabled and cfg.alerting.enabled:
+        p.append(("alerting.enabled", "needs the cluster's monitoring stack: set "
+                                      "monitoring.enabled or drop alerting.enabled"))
+    m = cfg.monitoring
+    if m.storage_size is None and m.storage_class is not None and cfg.profile == "dev":
+        p.append(("monitoring.storageClass", "needs monitoring.storageSize (the dev profile "
+                                             "keeps Prometheus on an emptyDir)"))
+    if monitoring_enabled(cfg) and m.namespace != cfg.isolation.monitoring_namespace \
+            and cfg.kind == "domain":
+        p.append(("isolation.monitoringNamespace",
+                  f"must be '{m.namespace}' (monitoring.namespace): NetworkPolicies let that "
+                  "namespace scrape the domain"))
+    return p

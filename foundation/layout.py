@@ -1,0 +1,25 @@
+"""Where the project's data lives: one folder per kind of data, each read by one loader.
+
+| folder | kind | loader |
+|---|---|---|
+| `stacks/` | stack files (`Pulumi.<stack>.yaml`) | `foundation/config/loader.py` |
+| `charts.lock.yaml` | chart pins | `foundation/charts.py` |
+| `charts-values/<app>/` | layered values per app and profile (charts and our own manifests) | `components/_values.py` |
+| `profiles/` | infrastructure sizes per profile (nodes, databases) | `foundation/profiles.py` |
+| `access/` | the least-privilege matrix of workload identities | `components/identity/domain_identities.py` |
+| `monitoring/` | Grafana dashboards and datasources, alert rule templates, exporter collectors | `components/observability/_content.py` |
+| `policies/config/` | per-stack policy enforcement overrides | `dataplatform/plan/policy.py` |
+"""  # noqa: E501  (a table reads better unwrapped)
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STACKS_DIR = REPO_ROOT / "stacks"
+LOCK_FILE = REPO_ROOT / "charts.lock.yaml"
+VALUES_DIR = REPO_ROOT / "charts-values"
+PROFILES_DIR = REPO_ROOT / "profiles"
+ACCESS_DIR = REPO_ROOT / "access"
+MONITORING_DIR = REPO_ROOT / "monitoring"
+POLICY_CONFIG_DIR = REPO_ROOT / "policies" / "config"

@@ -1,0 +1,25 @@
+"""Profile-dependent sizes kept as data in `profiles/<area>.yaml` (one section per profile)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@cache
+def _read(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def profile_section(path: Path, profile: str, model: type[M]) -> M:
+    """The `profile` section of the profiles file `path`, validated by `model`."""
+    data = _read(path)
+    if profile not in data:
+        raise ValueError(f"{path.name} has no profile '{profile}'")
+    return model.model_validate(data[profile])
