@@ -39,8 +39,9 @@ from pydantic_core import PydanticUndefined
 from foundation.config.loader import FILE_KEYS, PROJECT, PROVIDER_NAMESPACES
 from foundation.config.secrets import SecretValue
 from foundation.config.stack import StackConfig
+from foundation.layout import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 REFERENCE_DIR = REPO / "docs" / "reference"
 SCHEMA_FILE = REFERENCE_DIR / "stack.schema.json"
 COMPONENTS_FILE = REFERENCE_DIR / "components.md"
@@ -255,6 +256,9 @@ def _default_text(default: Any = PydanticUndefined, factory: Any = None) -> str:
         return empty.get(factory, f"{getattr(factory, '__name__', 'factory')}()")
     if default is PydanticUndefined or default is dataclasses.MISSING:
         return "required"
+    if isinstance(default, Path) and default.is_relative_to(REPO_ROOT):
+        # The checkout's own location must not leak into the reference (it differs per clone).
+        return default.relative_to(REPO_ROOT).as_posix()
     text = repr(default)
     return type(default).__name__ + "(...)" if " at 0x" in text or len(text) > 80 else text
 
