@@ -41,10 +41,9 @@ class Graph:
 
 
 def _module(root: Path, path: Path) -> str:
+    # policies/guardrails/x.py is `policies.guardrails.x`: the pack's own imports of
+    # `guardrails` are mapped onto that prefix in import_graph.
     parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[0] == "policies":  # the pack's package is `guardrails`, run from policies/
-        parts = parts[1:] if len(parts) > 1 else parts
-        parts = ["policies", *parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from dataplatform.plan.engine import Plan
+from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
+SHIPPED = available_stacks()
 TOKEN = re.compile(r"dataplatform:(?P<area>[a-z]+):(?P<cls>[A-Z][A-Za-z0-9]+)")
 DEPLOYED = REPO / "tests" / "golden" / "deployed"
 
@@ -84,10 +85,10 @@ def reachable(plan: Plan) -> set[str]:
     former: dict[str, list[str]] = {}  # urn -> former names
     for r in plan.resources:
         former[r.urn] = [a.removeprefix("name=") for a in r.aliases if a.startswith("name=")]
-    out = {r.urn for r in plan.resources}
+    out, by_urn = {r.urn for r in plan.resources}, {r.urn: r for r in plan.resources}
     for r in plan.resources:
         out.update(renamed(r.urn, n) for n in former[r.urn])
-        parent = next((p for p in plan.resources if p.urn == r.parent), None)
+        parent = by_urn.get(r.parent or "")
         if parent is not None and r.name.startswith(parent.name):
             out.update(renamed(r.urn, n + r.name[len(parent.name):])
                        for n in former[parent.urn])

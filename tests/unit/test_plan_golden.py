@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from golden_files import assert_golden
 
+from foundation.config.loader import available_stacks
+
 pytestmark = pytest.mark.unit
 
-SHIPPED = sorted(p.name[len("Pulumi."):-len(".yaml")]
-                 for p in (Path(__file__).resolve().parents[2] / "stacks").glob("Pulumi.*.yaml"))
+SHIPPED = available_stacks()
 
 
 def digest(plan) -> dict[str, str]:
