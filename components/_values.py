@@ -9,16 +9,15 @@ kept in the merged values so that Helm removes the chart's own default of that k
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from foundation import yamlfile
 from foundation.layout import VALUES_DIR
 
 T = TypeVar("T", bound=BaseModel)
@@ -26,28 +25,41 @@ T = TypeVar("T", bound=BaseModel)
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Merge `override` onto a copy of `base` with Helm's semantics."""
-    out = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    return _merged(base, override, keep_nulls=False)
 
 
 def layer(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Merge one of our layers onto the layers below it. Like `deep_merge`, but a `null`
     stays in the result, so Helm deletes the chart default of that key too (a key the
     chart sets, such as a default config file, can only be removed that way)."""
-    out = copy.deepcopy(dict(base))
+    return _merged(base, override, keep_nulls=True)
+
+
+def _merged(base: Mapping[str, Any], override: Mapping[str, Any], *,
+            keep_nulls: bool) -> dict[str, Any]:
+    """A new tree: `base`'s keys in order, then `override`'s new ones. Each value is
+    copied once (layers come from cached files, so the result must share nothing)."""
+    out: dict[str, Any] = {}
+    for key, value in base.items():
+        out[key] = _copy(value) if key not in override else value
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = layer(out[key], value)
+        if value is None and not keep_nulls:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value, keep_nulls=keep_nulls)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copy(value)
     return out
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the maps and lists of a values tree; anything else (scalars, Outputs)
+    is immutable or not ours to copy, and is kept as it is."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -58,7 +70,7 @@ def _drop_nulls(value: Any) -> Any:
 
 @cache
 def _read(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    data = yamlfile.read(path) if path.is_file() else None
     if data is not None and not isinstance(data, dict):
         raise ValueError(f"{path}: a values file must hold a mapping")
     return data or {}

@@ -19,8 +19,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components._values import deep_merge
 
 # What the pinned charts' values files do not say (kept apart: data, re-checked per bump).
@@ -31,6 +29,7 @@ from dataplatform._chart_exceptions import (
     TEMPLATE_ONLY_KEYS,
     TEST_HOOK_KEYS,
 )
+from foundation import yamlfile
 from foundation.layout import REPO_ROOT
 
 _SchemaRef = tuple[Any, Any]  # (schema node, document root for `$ref`)
@@ -55,7 +54,7 @@ class Chart:
 
 
 def _yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text()) if path.is_file() else None
+    return yamlfile.read(path) if path.is_file() else None
 
 
 @cache

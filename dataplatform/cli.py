@@ -1,6 +1,7 @@
 """`dataplatform`: the command line of the accelerator.
 
-    dataplatform plan STACK [--json]    offline plan under the mock engine
+    dataplatform plan STACK [--json]    offline plan under the mock engine, with the policy pack
+    dataplatform plan A B ... | --all | --affected BASE    a batch (per-stack output, all cores)
     dataplatform render STACK           render every Helm release with its pinned chart, validate
     dataplatform stacks                 list the stacks in stacks/
     dataplatform affected --base REF    the stacks a git change touches (for CI)
@@ -10,7 +11,7 @@
 
 Exit codes: 0 done; 1 a mandatory policy is violated (docs --check: a reference file is
 stale); 2 invalid config or input, unknown stack, git error, or a file that exists (a
-message, never a traceback).
+message, never a traceback). A batch exits with the worst code of its stacks.
 """
 
 from __future__ import annotations
@@ -40,36 +41,41 @@ def _offline_plan(args: argparse.Namespace):
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from dataplatform.plan.render import to_json, to_text
+    from dataplatform.plan.batch import Options, plan_stacks, print_outcomes
 
-    plan = _offline_plan(args)
-    if isinstance(plan, int):
-        return plan
-    extra = []
-    if args.rendered and not args.no_policy:
-        from dataplatform.rendered import RenderError, as_planned, render_stack
+    stacks = _selected(args)
+    if isinstance(stacks, int):
+        return stacks
+    options = Options(args.stacks_dir, policy=not args.no_policy,
+                      policy_config=args.policy_config, as_json=args.json,
+                      rendered=args.rendered, charts=args.charts)
+    batch = bool(args.all or args.affected or len(stacks) != 1)
+    return print_outcomes(plan_stacks(stacks, options, args.jobs), batch=batch,
+                          as_json=args.json)
 
-        try:
-            extra = as_planned(render_stack(args.stack, args.stacks_dir, args.charts, plan))
-        except RenderError as exc:
-            print(f"render: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
-    if not args.no_policy:
-        from dataplatform.plan.policy import PolicyConfigError, PolicyPackError, check_plan
 
-        try:
-            plan.policy = [*plan.policy, *check_plan(plan, args.stacks_dir, args.policy_config,
-                                                     extra=extra)]
-        except PolicyConfigError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_CONFIG
-        except PolicyPackError as exc:
-            # Fail closed: a plan the guardrails could not check does not pass.
-            print(f"policy pack failed, the plan is not checked: {exc}", file=sys.stderr)
-            return EXIT_POLICY
-    print(to_json(plan) if args.json else to_text(plan))
-    mandatory = [f for f in plan.policy if f["level"] == "mandatory"]
-    return EXIT_POLICY if mandatory else EXIT_OK
+def _selected(args: argparse.Namespace) -> list[str] | int:
+    """The stacks `plan` was given (named, --all, --affected), or the exit code."""
+    if sum(map(bool, (args.stacks, args.all, args.affected))) != 1:
+        print("plan: name the stacks, or give --all or --affected BASE (one of them)",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    if args.all:
+        return available_stacks(args.stacks_dir)
+    if not args.affected:
+        return list(dict.fromkeys(args.stacks))
+    from dataplatform.affected import GitError, affected_stacks
+
+    try:
+        result = affected_stacks(Path.cwd(), args.affected, "HEAD")
+    except GitError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    for name in result.removed:
+        print(f"removed (not planned): {name}", file=sys.stderr)
+    if not result.stacks:
+        print(f"no stack is affected by the changes since {args.affected}", file=sys.stderr)
+    return result.names()
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -197,8 +203,15 @@ def _add_new(sub: argparse._SubParsersAction) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dataplatform", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser("plan", help="plan a stack offline (no CLI, credentials or cluster)")
-    plan.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    plan = sub.add_parser("plan", help="plan stacks offline (no CLI, credentials or cluster)")
+    plan.add_argument("stacks", nargs="*", metavar="STACK",
+                      help="stack names: stacks/Pulumi.<stack>.yaml (several: one batch)")
+    plan.add_argument("--all", action="store_true", help="every stack of --stacks-dir")
+    plan.add_argument("--affected", metavar="BASE",
+                      help="the stacks the changes since BASE touch (as `affected --base`)")
+    plan.add_argument("--jobs", type=int, metavar="N",
+                      help="worker processes for a batch (default: one per core, when each "
+                           "gets several stacks)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument("--stacks-dir", type=Path, default=STACKS_DIR,
                       help="folder of the stack files (default: the project's stacks/)")

@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
-
+from foundation import yamlfile
 from foundation.layout import LOCK_FILE
 
 
@@ -24,7 +23,7 @@ class ChartPin:
 
 @cache
 def chart_pins() -> dict[str, ChartPin]:
-    data = yaml.safe_load(LOCK_FILE.read_text())["charts"]
+    data = yamlfile.read(LOCK_FILE)["charts"]
     return {name: ChartPin(name, c["repo"], str(c["version"]), str(c.get("appVersion") or ""))
             for name, c in data.items()}
 

@@ -6,15 +6,16 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel
+
+from foundation import yamlfile
 
 M = TypeVar("M", bound=BaseModel)
 
 
 @cache
 def _read(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return yamlfile.read(path) or {}
 
 
 def profile_section(path: Path, profile: str, model: type[M]) -> M:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
-import yaml
 from pydantic import AfterValidator, Field, model_validator
 
 from components.identity.workload_identity import (
@@ -23,6 +22,7 @@ from components.identity.workload_identity import (
     WorkloadIdentityArgs,
 )
 from components.site import Site
+from foundation import yamlfile
 from foundation.config.apps import Apps
 from foundation.config.base import Model
 from foundation.layout import ACCESS_DIR
@@ -74,7 +74,7 @@ class IdentityMatrix(Model):
 @cache
 def load_matrix(path: Path = IDENTITY_FILE) -> IdentityMatrix:
     """The least-privilege matrix, validated."""
-    return IdentityMatrix.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return IdentityMatrix.model_validate(yamlfile.read(path))
 
 
 @dataclass(frozen=True)

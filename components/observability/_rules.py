@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import yaml
-
 from components.observability._content import rule_files
+from foundation import yamlfile
 from foundation.config.monitoring import AlertThresholds
 
 FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "argocd", "postgres"})
@@ -87,7 +86,7 @@ def _ratio(percent: int) -> str:
 @cache
 def rule_templates() -> tuple[dict[str, Any], ...]:
     """Every template file, by file name."""
-    return tuple({"file": p.name, **yaml.safe_load(p.read_text())}
+    return tuple({"file": p.name, **yamlfile.read(p)}
                  for p in rule_files())
 
 

@@ -9,6 +9,7 @@ stack's own offline plan, so a new domain plans before its platform exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ class Plan:
     policy: list[dict[str, str]] = field(default_factory=list)
     raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
     """Outputs with secret values kept, to answer StackReferences; never printed."""
+    profile: str = ""
+    """The stack's profile (its policy levels follow it); not part of the printed plan."""
 
     @property
     def secret_outputs(self) -> list[str]:
@@ -183,21 +186,36 @@ def fq_stack(organization: str, stack: str) -> str:
     return f"{organization}/{PROJECT}/{stack}"
 
 
-def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...] = ()) -> Plan:
-    """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack."""
+def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...] = (),
+               cache: dict[str, Plan] | None = None,
+               on_valid: Callable[[], None] | None = None) -> Plan:
+    """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack.
+
+    `cache` keeps the plans of referenced platform stacks (and of platform stacks planned
+    themselves) across calls on the same `stacks_dir`: a batch plans each platform once.
+    `on_valid` runs once the stack file is valid, before any program runs.
+    """
     from dataplatform.program import build, load
 
+    if cache is not None and stack in cache:
+        return cache[stack]
     loaded = load(stack, stacks_dir)
     cfg = loaded.cfg
+    if on_valid is not None:
+        on_valid()
     references: dict[str, tuple[dict[str, Any], list[str]]] = {}
     if cfg.platform is not None:
         if cfg.platform.stack in _seen:
             raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
-        ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack))
+        ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
             ref.raw_outputs, ref.secret_outputs)
-    return run_program(stack, lambda: build(loaded), PlatformMocks(references),
+    plan = run_program(stack, lambda: build(loaded), PlatformMocks(references),
                        config=offline_config(cfg))
+    plan.profile = cfg.profile
+    if cache is not None and cfg.kind == "platform":
+        cache[stack] = plan
+    return plan
 
 
 def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pulumi
@@ -24,6 +25,7 @@ ACCOUNT_ID = "123456789012"
 GCP_PROJECT = "acme-data-prod"
 
 
+@cache  # the tables are read-only: one discovery per process
 def _tables() -> tuple[dict[str, OutputFn], dict[str, OutputFn], dict[str, CallFn]]:
     outputs: dict[str, OutputFn] = {}
     prefixes: dict[str, OutputFn] = {}

@@ -89,7 +89,9 @@ class PolicyPackClient:
         self.channel: grpc.Channel | None = None
         self._stderr: Any = None
         self.info: Any = None
+        self.stub: Any = None
         self.startup_seconds = 0.0
+        self._t0 = 0.0
 
     def __enter__(self) -> PolicyPackClient:
         try:
@@ -103,12 +105,20 @@ class PolicyPackClient:
         self.stop()
 
     def start(self) -> None:
-        t0 = time.perf_counter()
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the pack's process and return at once: it imports while the caller plans."""
+        self._t0 = time.perf_counter()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "__main__.py"], cwd=self.pack_dir, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
-        assert self.proc.stdout is not None  # stdout=PIPE
+
+    def connect(self) -> None:
+        """Wait for the launched pack's port and open the Analyzer channel on it."""
+        assert self.proc is not None and self.proc.stdout is not None  # launch() ran
         port = self._read_port()
         # Keep draining stdout, so a chatty policy never blocks on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
@@ -121,7 +131,14 @@ class PolicyPackClient:
             raise PolicyPackError(f"no analyzer on port {port}: {self._errors()}") from None
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        self.startup_seconds = time.perf_counter() - t0
+        self.startup_seconds = time.perf_counter() - self._t0
+
+    def ready(self) -> None:
+        """Connect, launching the pack first unless `launch()` already did."""
+        if self.proc is None:
+            self.launch()
+        if self.stub is None:
+            self.connect()
 
     def _read_port(self) -> int:
         deadline = time.monotonic() + self.timeout
@@ -165,7 +182,7 @@ class PolicyPackClient:
                 self.proc.wait()
         if self._stderr is not None:
             self._stderr.close()
-        self.channel = self.proc = self._stderr = None
+        self.channel = self.proc = self._stderr = self.stub = None
 
     # -- the engine's side of the protocol -------------------------------------------
 
@@ -315,6 +332,7 @@ def evaluate(plan: Plan, profile: str, overrides: Mapping[str, Any] | None = Non
     if pack is None:
         with PolicyPackClient() as started:
             return evaluate(plan, profile, overrides, started, extra)
+    pack.ready()
     pack.configure(plan.stack, profile, overrides)
     return pack.analyze([*plan.resources, *extra], plan.stack)
 
@@ -327,7 +345,8 @@ def check_plan(plan: Plan, stacks_dir: Path = STACKS_DIR, config_file: Path | No
 
     overrides = read_overrides(plan.stack, config_file)
     try:
-        profile = load_stack_config(plan.stack, stacks_dir).profile
+        # The plan knows its profile; the config is read again only for a bare Plan.
+        profile = plan.profile or load_stack_config(plan.stack, stacks_dir).profile
         return evaluate(plan, profile, overrides, pack, extra)
     except PolicyConfigError as exc:
         raise PolicyConfigError(f"{config_file or CONFIG_DIR / f'{plan.stack}.json'}: "

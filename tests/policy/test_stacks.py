@@ -57,8 +57,8 @@ def _public_bucket_and_deletable_db(monkeypatch):
     """What the stack model cannot express, done to the planned resources."""
     real = engine.plan_stack
 
-    def broken(stack, stacks_dir=engine.STACKS_DIR, *seen):
-        plan = real(stack, stacks_dir, *seen)
+    def broken(stack, stacks_dir=engine.STACKS_DIR, *seen, **kwargs):
+        plan = real(stack, stacks_dir, *seen, **kwargs)
         for r in plan.resources:
             if r.type.endswith(":BucketPublicAccessBlock") and r.name.endswith("raw-public-access-block"):
                 r.inputs.update(blockPublicPolicy=False, restrictPublicBuckets=False)
