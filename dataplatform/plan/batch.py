@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -92,8 +93,16 @@ class Planner:
     def plan(self, stack: str) -> Outcome:
         """Plan, check and print one stack, with its stderr kept apart."""
         err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            outcome = self._plan(stack)
+        # The program's warnings reach the root logger (the mock engine's Log); kept with
+        # the stack's other messages whatever handlers the host process has.
+        handler = logging.StreamHandler(err)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger().addHandler(handler)
+        try:
+            with contextlib.redirect_stderr(err):
+                outcome = self._plan(stack)
+        finally:
+            logging.getLogger().removeHandler(handler)
         outcome.err = err.getvalue()
         return outcome
 

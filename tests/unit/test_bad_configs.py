@@ -4,16 +4,16 @@ Each `<case>.yaml` is a whole stack file whose leading comment says what must be
 `# expect: <key> | <message fragment>` (one or more), and `# xfail: <why>` for a gap the
 config model does not catch yet. The case is planned as stack `<case>` in a copy of the
 shipped stacks: exit 2, one message on stderr naming the file and the key, no traceback,
-nothing on stdout, no program run (so no resource registered), in well under 2 s.
+nothing on stdout, no program run (so no resource registered). How fast a file is refused
+is measured by `bench/plan.py`, not asserted here (wall clocks are flaky on 2 cores).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ from foundation.config import loader
 pytestmark = pytest.mark.unit
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_configs"
-MAX_SECONDS = 2.0
 MAX_STDERR = 4000  # a bad value is echoed clipped, never in full
 
 
@@ -99,46 +98,53 @@ def test_case_is_refused_in_process(case, stacks, capsys, monkeypatch):
         return engine.Plan(engine.PROJECT, stack)
 
     monkeypatch.setattr(engine, "run_program", record)
-    start = time.perf_counter()
     code = cli.main(["plan", case.name, "--stacks-dir", str(stacks.path)])
-    elapsed = time.perf_counter() - start
     out, err = capsys.readouterr()
     assert ran == [], f"the program ran (resources registered) for {ran}"
     check_output(case, target, code, out, err)
-    assert elapsed < MAX_SECONDS, f"{case.name} took {elapsed:.2f} s"
 
 
-def _run(name: str, stacks_dir: Path) -> tuple[float, subprocess.CompletedProcess]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "dataplatform.cli", "plan", name, "--stacks-dir", str(stacks_dir)],
-        capture_output=True, text=True, timeout=60)
-    return time.perf_counter() - start, proc
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dataplatform.cli", "plan", *args],
+                          capture_output=True, text=True, timeout=120)
 
 
-def subprocess_sample() -> list[Case]:
-    """Every file-level case (parser limits matter most in a fresh interpreter) and every
-    6th of the others; all of them with BAD_CONFIGS_ALL=1 (about 0.3 s each)."""
-    ok = [c for c in CASES if not c.xfail]
-    if os.environ.get("BAD_CONFIGS_ALL"):
-        return ok
-    keyed = [c for c in ok if c.expect[0][0] != "(file)"]
-    return [c for c in ok if c.expect[0][0] == "(file)"] + keyed[::6]
-
-
-def test_cases_are_refused_by_a_real_process(stacks):
-    """One `python -m dataplatform.cli plan <case>` per sampled case, two at a time."""
-    cases = subprocess_sample()
+def test_file_level_cases_are_refused_by_a_real_process(stacks):
+    """Parser limits matter most in a fresh interpreter: one process per file-level case."""
+    cases = [c for c in CASES if not c.xfail and c.expect[0][0] == "(file)"]
     targets = {c.name: install(c, stacks) for c in cases}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(zip(cases, pool.map(lambda c: _run(c.name, stacks.path), cases),
-                        strict=True))
+        procs = list(pool.map(lambda c: _run(c.name, "--stacks-dir", str(stacks.path)), cases))
     failures = []
-    for case, (elapsed, proc) in runs.items():
+    for case, proc in zip(cases, procs, strict=True):
         try:
             check_output(case, targets[case.name], proc.returncode, proc.stdout, proc.stderr)
-            # Interpreter start-up and imports included; the parse itself is checked above.
-            assert elapsed < 2 * MAX_SECONDS, f"took {elapsed:.2f} s"
+        except AssertionError as exc:
+            failures.append(f"{case.name}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_case_is_refused_in_one_real_batch(stacks):
+    """Every case at once through `plan A B ... --json`: each stack exits 2 with its own
+    messages and no plan, and the batch exits 2, whatever the other stacks did."""
+    cases = [c for c in CASES if not c.xfail]
+    targets = {c.name: install(c, stacks) for c in cases}
+    proc = _run(*targets, "local", "--stacks-dir", str(stacks.path), "--json", "--no-policy")
+    assert proc.returncode == cli.EXIT_CONFIG, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
+    outcomes = {o["stack"]: o for o in json.loads(proc.stdout)["stacks"]}
+    assert list(outcomes) == [*targets, "local"]
+    assert outcomes["local"]["exit"] == 0 and outcomes["local"]["plan"]["resources"]
+    failures = []
+    for case in cases:
+        o = outcomes[case.name]
+        err = "".join(f"{line}\n" for line in o["messages"])
+        try:
+            assert o["plan"] is None
+            check_output(case, targets[case.name], o["exit"], "", err)
+            prefixed = [line for line in proc.stderr.splitlines()
+                        if line.startswith(f"[{case.name}] ")]
+            assert len(prefixed) == len(o["messages"]), "stderr lines not prefixed per stack"
         except AssertionError as exc:
             failures.append(f"{case.name}: {exc}")
     assert not failures, "\n".join(failures)
@@ -154,14 +160,11 @@ def test_cases_are_refused_by_a_real_process(stacks):
     ("config:\n  dataplatform:customer: " + "A" * 200_000 + "\n", "dataplatform:customer",
      "not a valid name"),
 ])
-def test_large_files_are_refused_quickly(stacks, capsys, monkeypatch, body, key, fragment):
+def test_large_files_are_refused(stacks, capsys, monkeypatch, body, key, fragment):
     assert len(body) < loader.MAX_BYTES or fragment.startswith("larger")
     case = Case("large", stacks.path / "Pulumi.large.yaml", ((key, fragment),), None)
     case.path.write_text(body)
     monkeypatch.setattr(engine, "run_program", lambda *a, **k: pytest.fail("program ran"))
-    start = time.perf_counter()
     code = cli.main(["plan", "large", "--stacks-dir", str(stacks.path)])
-    elapsed = time.perf_counter() - start
     out, err = capsys.readouterr()
     check_output(case, case.path, code, out, err)
-    assert elapsed < MAX_SECONDS, f"took {elapsed:.2f} s"

@@ -96,8 +96,10 @@ def test_preview_on_pull_requests():
     # job 1 needs nothing a fork lacks
     assert "secrets." not in text and "vars." not in text and "permissions" not in checks
     runs = " ".join(s.get("run", "") for s in checks["steps"])
-    for cmd in ("ruff check", "pytest", "dataplatform affected", "dataplatform plan"):
+    for cmd in ("ruff check", "pytest", "dataplatform plan --affected"):
         assert cmd in runs, cmd
+    # the offline plan is one batch, not a process per stack
+    assert "for stack in" not in runs
     preview = jobs["preview"]
     assert set(preview["needs"]) == {"checks", "affected"}
     assert "head.repo.full_name == github.repository" in preview["if"]
