@@ -28,17 +28,20 @@ class LoadedStack:
 
     cfg: StackConfig
     args: PlatformStackArgs | DomainStackArgs
+    name: str = ""
+    """The stack's name (`Pulumi.<name>.yaml`)."""
 
 
 def load(stack: str, stacks_dir: Path = STACKS_DIR) -> LoadedStack:
     """The validated config of `stack` and the Args resolved from it, or ConfigError."""
-    return resolved(load_stack_config(stack, stacks_dir), stack_file(stack, stacks_dir))
+    path = stack_file(stack, stacks_dir)
+    return resolved(load_stack_config(stack, stacks_dir), path, stack)
 
 
-def resolved(cfg: StackConfig, path: Path) -> LoadedStack:
+def resolved(cfg: StackConfig, path: Path, name: str = "") -> LoadedStack:
     """`cfg` with its Args; the rules of the resolve step as a ConfigError on `path`."""
     try:
-        return LoadedStack(cfg, resolve(cfg))
+        return LoadedStack(cfg, resolve(cfg), name)
     except RuleViolations as exc:
         raise ConfigError(_display(path), [Problem(f"{PROJECT}:{k}", m)
                                            for k, m in exc.problems]) from None

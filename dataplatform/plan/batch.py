@@ -1,160 +1,26 @@
 """`dataplatform plan`: one stack or many, in one process or across cores.
 
-A `Planner` plans stacks one after another and shares what they have in common: the
-imports, one policy pack process (launched first, so it starts while the program runs),
-and the plans of referenced platform stacks. `plan_stacks` hands a batch to one planner,
-or, when several cores help, to worker processes with a planner each; the outcomes come
-back per stack, in the order asked, each with its own output, messages and exit code.
+`plan_stacks` hands the stacks to one `Planner` (planner.py), which shares the imports,
+the policy pack and the platform plans between them; or, when several cores help, to
+worker processes with a planner each. The outcomes come back per stack, in the order
+asked, each with its own output, messages and exit code; `print_outcomes` prints them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import io
 import json
-import logging
 import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing import util as mp_util
-from pathlib import Path
-from typing import Any
 
-from foundation.config import ConfigError
-from foundation.config.loader import STACKS_DIR, stack_file
+from dataplatform.plan.planner import EXIT_OK, Options, Outcome, Planner
 
-EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 STACKS_PER_WORKER = 4
 """A worker pays about a second to start (imports, its pack, its platform plans): fewer
 stacks than this per core run faster in one process."""
-
-
-@dataclass(frozen=True)
-class Options:
-    """What `dataplatform plan` was asked for, the same for every stack of a batch."""
-
-    stacks_dir: Path = STACKS_DIR
-    policy: bool = True
-    policy_config: Path | None = None
-    as_json: bool = False
-    rendered: bool = False
-    charts: Path | None = None
-
-
-@dataclass
-class Outcome:
-    """One stack's result: its exit code, its printed plan, and its messages."""
-
-    stack: str
-    code: int
-    out: str = ""
-    """The plan as text, or as JSON (`--json`); empty when there is no plan."""
-    err: str = ""
-    """What the stack wrote on stderr: config errors, warnings of the program."""
-    plan_json: dict[str, Any] | None = field(default=None, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "exit": self.code, "plan": self.plan_json,
-                "messages": self.err.splitlines()}
-
-
-class Planner:
-    """Plans stacks in this process, sharing one policy pack and the platform plans."""
-
-    def __init__(self, options: Options):
-        from dataplatform.plan.engine import Plan
-        from dataplatform.plan.policy import PolicyPackClient
-
-        self.options = options
-        self.cache: dict[str, Plan] = {}
-        self.pack: PolicyPackClient | None = PolicyPackClient() if options.policy else None
-
-    def _launch_pack(self) -> None:
-        """Start the pack once a stack file proved valid: it boots on the other core while
-        the program runs (a refused file never pays for it)."""
-        if self.pack is not None and self.pack.proc is None:
-            self.pack.launch()
-
-    def close(self) -> None:
-        if self.pack is not None:
-            self.pack.stop()
-            self.pack = None
-
-    def __enter__(self) -> Planner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def plan(self, stack: str) -> Outcome:
-        """Plan, check and print one stack, with its stderr kept apart."""
-        err = io.StringIO()
-        # The program's warnings reach the root logger (the mock engine's Log); kept with
-        # the stack's other messages whatever handlers the host process has.
-        handler = logging.StreamHandler(err)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logging.getLogger().addHandler(handler)
-        try:
-            with contextlib.redirect_stderr(err):
-                outcome = self._plan(stack)
-        finally:
-            logging.getLogger().removeHandler(handler)
-        outcome.err = err.getvalue()
-        return outcome
-
-    def _plan(self, stack: str) -> Outcome:
-        from dataplatform.plan.engine import plan_stack
-        from dataplatform.plan.render import to_json, to_text
-
-        opts = self.options
-        try:
-            plan = plan_stack(stack, opts.stacks_dir, cache=self.cache,
-                              on_valid=self._launch_pack)
-        except ConfigError as exc:
-            print(exc, file=sys.stderr)
-            return Outcome(stack, EXIT_CONFIG)
-        except ValueError as exc:
-            # Components validate their arguments before creating any child.
-            print(f"{stack_file(stack, opts.stacks_dir)}: {exc}", file=sys.stderr)
-            return Outcome(stack, EXIT_CONFIG)
-        if self.pack is not None:
-            findings = self._check(plan)
-            if isinstance(findings, int):
-                return Outcome(stack, findings)
-            # A copy: the plan itself may sit in the cache of referenced platform plans.
-            plan = dataclasses.replace(plan, policy=[*plan.policy, *findings])
-        mandatory = [f for f in plan.policy if f["level"] == "mandatory"]
-        data = plan.as_json()
-        return Outcome(stack, EXIT_POLICY if mandatory else EXIT_OK,
-                       to_json(plan) if opts.as_json else to_text(plan), plan_json=data)
-
-    def _check(self, plan: Any) -> list[dict[str, str]] | int:
-        """The pack's findings on `plan`, or an exit code when it could not be checked."""
-        from dataplatform.plan.policy import PolicyConfigError, PolicyPackError, check_plan
-
-        opts, extra = self.options, []
-        if opts.rendered:
-            from dataplatform.rendered import RenderError, as_planned, render_stack
-
-            try:
-                extra = as_planned(render_stack(plan.stack, opts.stacks_dir, opts.charts, plan))
-            except RenderError as exc:
-                print(f"render: {exc}", file=sys.stderr)
-                return EXIT_CONFIG
-        try:
-            return check_plan(plan, opts.stacks_dir, opts.policy_config, pack=self.pack,
-                              extra=extra)
-        except PolicyConfigError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_CONFIG
-        except PolicyPackError as exc:
-            # Fail closed: a plan the guardrails could not check does not pass.
-            print(f"policy pack failed, the plan is not checked: {exc}", file=sys.stderr)
-            return EXIT_POLICY
 
 
 def workers_for(count: int, jobs: int | None = None) -> int:
@@ -171,7 +37,8 @@ def plan_stacks(stacks: Sequence[str], options: Options,
     a worker then has their plans when its domains reference them)."""
     workers = workers_for(len(stacks), jobs)
     if workers == 1:
-        with Planner(options) as planner:
+        # One stack: its platform's plan is made beside it. Several: each platform once.
+        with Planner(options, parallel_references=len(stacks) == 1) as planner:
             for stack in stacks:
                 yield planner.plan(stack)
         return

@@ -9,10 +9,10 @@ stack's own offline plan, so a new domain plans before its platform exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from google.protobuf import json_format
@@ -25,6 +25,9 @@ from pulumi.runtime.sync_await import _sync_await
 from dataplatform.plan.mocks import PlatformMocks
 from foundation.config.loader import PROJECT, STACKS_DIR
 from foundation.config.secrets import offline_config
+
+if TYPE_CHECKING:
+    from dataplatform.program import LoadedStack
 
 SECRET = "[secret]"
 
@@ -125,8 +128,10 @@ def _struct(struct, mask: bool = True) -> dict[str, Any]:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """MockMonitor that keeps each registration as the engine would receive it."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    def __init__(self, mocks: pulumi.runtime.Mocks,
+                 listener: Callable[[PlannedResource], None] | None = None):
         super().__init__(mocks)
+        self.listener = listener
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self.raw_stack_outputs: dict[str, Any] = {}
@@ -144,7 +149,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             response.object.Clear()
             response.object.update(state)
         if request.type != "pulumi:pulumi:Stack":
-            self.recorded.append(PlannedResource(
+            self.record(PlannedResource(
                 urn=response.urn,
                 type=request.type,
                 name=request.name,
@@ -162,13 +167,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def ReadResource(self, request):
         # Reads (StackReference, `.get()`) are part of the graph too, though not created.
         response = super().ReadResource(request)
-        self.recorded.append(PlannedResource(
+        self.record(PlannedResource(
             urn=response.urn, type=request.type, name=request.name,
             parent=request.parent or None, custom=True, inputs=_struct(request.properties),
             protect=False, retain_on_delete=False,
             depends_on=sorted(set(request.dependencies)),
             provider=_provider_urn(request.provider)))
         return response
+
+    def record(self, resource: PlannedResource) -> None:
+        """Keep `resource`, and hand it to the listener (a policy check in flight)."""
+        self.recorded.append(resource)
+        if self.listener is not None:
+            self.listener(resource)
 
     def RegisterResourceOutputs(self, request):
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
@@ -187,31 +198,42 @@ def fq_stack(organization: str, stack: str) -> str:
 
 
 def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...] = (),
-               cache: dict[str, Plan] | None = None,
-               on_valid: Callable[[], None] | None = None) -> Plan:
+               cache: dict[str, Plan] | None = None) -> Plan:
     """Plan `stack` offline. Raises ConfigError for an invalid or unknown stack.
 
     `cache` keeps the plans of referenced platform stacks (and of platform stacks planned
     themselves) across calls on the same `stacks_dir`: a batch plans each platform once.
-    `on_valid` runs once the stack file is valid, before any program runs.
     """
-    from dataplatform.program import build, load
+    from dataplatform.program import load
 
     if cache is not None and stack in cache:
         return cache[stack]
-    loaded = load(stack, stacks_dir)
-    cfg = loaded.cfg
-    if on_valid is not None:
-        on_valid()
-    references: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    if cfg.platform is not None:
-        if cfg.platform.stack in _seen:
-            raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
-        ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
-        references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
-            ref.raw_outputs, ref.secret_outputs)
+    return plan_loaded(load(stack, stacks_dir), stacks_dir, _seen, cache)
+
+
+def plan_loaded(loaded: LoadedStack, stacks_dir: Path = STACKS_DIR,
+                _seen: tuple[str, ...] = (), cache: dict[str, Plan] | None = None,
+                listener: Callable[[PlannedResource], None] | None = None,
+                references: Mapping[str, tuple[dict[str, Any], list[str]]] | None = None,
+                ) -> Plan:
+    """Plan a stack whose file `load()` validated; `listener` sees each resource as the
+    program registers it (the policy pack analyses it meanwhile, as under the engine).
+
+    `references`: the outputs of the referenced platform stack, when the caller has them
+    (or is having them planned elsewhere); else that stack is planned here first."""
+    from dataplatform.program import build
+
+    cfg, stack = loaded.cfg, loaded.name
+    if references is None:
+        references = {}
+        if cfg.platform is not None:
+            if cfg.platform.stack in _seen:
+                raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
+            ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
+            references = {fq_stack(cfg.platform.organization, cfg.platform.stack): (
+                ref.raw_outputs, ref.secret_outputs)}
     plan = run_program(stack, lambda: build(loaded), PlatformMocks(references),
-                       config=offline_config(cfg))
+                       config=offline_config(cfg), listener=listener)
     plan.profile = cfg.profile
     if cache is not None and cfg.kind == "platform":
         cache[stack] = plan
@@ -219,13 +241,14 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
 
 
 def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
-                config: tuple[dict[str, str], list[str]] = ({}, [])) -> Plan:
+                config: tuple[dict[str, str], list[str]] = ({}, []),
+                listener: Callable[[PlannedResource], None] | None = None) -> Plan:
     """Run `program` (returning a dict of stack outputs) under `mocks`, and record it.
 
     `config` is the Pulumi config the program sees, with its secret keys (config secrets
     stand in as placeholders: the offline plan never decrypts).
     """
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, listener)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True,
                              monitor=monitor, organization="organization")

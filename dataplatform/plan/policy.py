@@ -170,9 +170,7 @@ class PolicyPackClient:
             raise PolicyPackError(f"{method}: {exc.details()}") from None
 
     def stop(self) -> None:
-        """Close the channel, stop the pack (SIGTERM, then SIGKILL), and forget both."""
-        if self.channel is not None:
-            self.channel.close()
+        """Stop the pack (SIGTERM, then SIGKILL), close the channel, and forget both."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -180,6 +178,10 @@ class PolicyPackClient:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # Closed after the server is gone: closing a live channel first waits ~0.2 s on
+        # gRPC's shutdown of its calls.
+        if self.channel is not None:
+            self.channel.close()
         if self._stderr is not None:
             self._stderr.close()
         self.channel = self.proc = self._stderr = self.stub = None
@@ -207,24 +209,12 @@ class PolicyPackClient:
 
     def analyze(self, resources: Iterable[PlannedResource], stack: str) -> list[dict[str, str]]:
         """Analyze each resource, then the stack; findings as the plan records them."""
-        resources = list(resources)
-        by_urn = {r.urn: r for r in resources}
-        calls = [(r.urn, self.stub.Analyze.future(proto.AnalyzeRequest(
-            type=r.type, name=r.name, urn=r.urn, properties=_struct(r.inputs),
-            options=self._options(r), provider=self._provider(r, by_urn)),
-            timeout=self.timeout)) for r in resources]
-        findings = []
-        for urn, call in calls:
-            try:
-                findings += _findings(call.result(), urn)
-            except grpc.RpcError as exc:
-                raise PolicyPackError(f"Analyze {urn}: {exc.details()}") from None
-        stack_request = proto.AnalyzeStackRequest(resources=[
-            self._resource(r, by_urn) for r in resources])
-        stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
-        findings += _findings(self._call("AnalyzeStack", stack_request), stack_urn)
-        unique = {tuple(sorted(f.items())): f for f in findings}
-        return sorted(unique.values(), key=lambda f: (f["policy"], f["urn"], f["message"]))
+        return Analysis(self, stack).finish(resources)
+
+    def _request(self, r: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> Any:
+        return proto.AnalyzeRequest(type=r.type, name=r.name, urn=r.urn,
+                                    properties=_struct(r.inputs), options=self._options(r),
+                                    provider=self._provider(r, by_urn))
 
     @staticmethod
     def _options(r: PlannedResource) -> Any:
@@ -250,6 +240,45 @@ class PolicyPackClient:
             type=r.type, name=r.name, urn=r.urn, properties=_struct(props),
             options=self._options(r), provider=self._provider(r, by_urn),
             parent=r.parent or "", dependencies=r.depends_on)
+
+
+class Analysis:
+    """One stack's analysis in flight. Each resource goes to the pack as it is sent, the
+    way the engine calls Analyze as each resource registers; `finish` sends the rest,
+    then the whole graph (AnalyzeStack), and returns the findings, sorted."""
+
+    def __init__(self, client: PolicyPackClient, stack: str):
+        self.client, self.stack = client, stack
+        self.by_urn: dict[str, PlannedResource] = {}
+        self.calls: list[tuple[str, Any]] = []
+
+    def send(self, r: PlannedResource) -> None:
+        """Analyze `r` (its provider, registered before it, is known by then)."""
+        self.by_urn[r.urn] = r
+        self.calls.append((r.urn, self.client.stub.Analyze.future(
+            self.client._request(r, self.by_urn), timeout=self.client.timeout)))
+
+    def finish(self, resources: Iterable[PlannedResource]) -> list[dict[str, str]]:
+        resources = list(resources)
+        sent = set(self.by_urn)
+        self.by_urn.update((r.urn, r) for r in resources)
+        for r in resources:
+            if r.urn not in sent:
+                self.send(r)
+        findings = []
+        for urn, call in self.calls:
+            try:
+                findings += _findings(call.result(), urn)
+            except grpc.RpcError as exc:
+                raise PolicyPackError(f"Analyze {urn}: {exc.details()}") from None
+        client = self.client
+        stack_request = proto.AnalyzeStackRequest(resources=[
+            client._resource(r, self.by_urn) for r in resources])
+        stack_urn = (f"urn:pulumi:{self.stack}::{PROJECT}::pulumi:pulumi:Stack::"
+                     f"{PROJECT}-{self.stack}")
+        findings += _findings(client._call("AnalyzeStack", stack_request), stack_urn)
+        unique = {tuple(sorted(f.items())): f for f in findings}
+        return sorted(unique.values(), key=lambda f: (f["policy"], f["urn"], f["message"]))
 
 
 def _findings(response: Any, default_urn: str) -> list[dict[str, str]]:

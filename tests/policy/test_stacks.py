@@ -54,19 +54,18 @@ def test_the_same_violation_in_dev_is_advisory_and_exits_0(stacks, capsys):
 
 
 def _public_bucket_and_deletable_db(monkeypatch):
-    """What the stack model cannot express, done to the planned resources."""
-    real = engine.plan_stack
+    """What the stack model cannot express, done to the resources as they register (the
+    pack analyses each one then, as the engine does)."""
+    real = engine.RecordingMonitor.record
 
-    def broken(stack, stacks_dir=engine.STACKS_DIR, *seen, **kwargs):
-        plan = real(stack, stacks_dir, *seen, **kwargs)
-        for r in plan.resources:
-            if r.type.endswith(":BucketPublicAccessBlock") and r.name.endswith("raw-public-access-block"):
-                r.inputs.update(blockPublicPolicy=False, restrictPublicBuckets=False)
-            if r.type == "aws:rds/instance:Instance":
-                r.inputs["deletionProtection"] = False
-        return plan
+    def broken(self, r):
+        if r.type.endswith(":BucketPublicAccessBlock") and r.name.endswith("raw-public-access-block"):
+            r.inputs.update(blockPublicPolicy=False, restrictPublicBuckets=False)
+        if r.type == "aws:rds/instance:Instance":
+            r.inputs["deletionProtection"] = False
+        real(self, r)
 
-    monkeypatch.setattr(engine, "plan_stack", broken)
+    monkeypatch.setattr(engine.RecordingMonitor, "record", broken)
 
 
 def test_a_public_bucket_or_a_deletable_database_fails_a_prod_plan(stacks, monkeypatch, capsys):

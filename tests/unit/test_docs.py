@@ -136,7 +136,8 @@ def test_dataplatform_command(doc, args, example_stacks, capsys):
         pytest.fail(f"{doc}: `dataplatform {' '.join(args)}` does not parse: "
                     f"{capsys.readouterr().err}")
     if args[0] == "plan":
-        assert known_stack(ns.stack, example_stacks), f"{doc}: unknown stack {ns.stack}"
+        for stack in ns.stacks:
+            assert known_stack(stack, example_stacks), f"{doc}: unknown stack {stack}"
     if args[0] == "stacks" or args[:2] == ["plan", "local"]:
         extra = ["--no-policy"] if args[0] == "plan" and "--no-policy" not in args else []
         assert cli.main([*args, *extra]) == 0, f"{doc}: {' '.join(args)}"

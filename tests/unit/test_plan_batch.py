@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dataplatform import affected, cli
-from dataplatform.plan import batch, engine
+from dataplatform.plan import batch, engine, planner
 
 pytestmark = pytest.mark.unit
 
@@ -52,7 +52,7 @@ def test_the_batch_exit_code_is_the_worst_of_its_stacks(capsys, stacks):
 
 @pytest.mark.parametrize("codes,worst", [((0, 0), 0), ((0, 1), 1), ((1, 2, 0), 2)])
 def test_print_outcomes_returns_the_worst_code(capsys, codes, worst):
-    outcomes = [batch.Outcome(f"s{i}", c, out="plan") for i, c in enumerate(codes)]
+    outcomes = [planner.Outcome(f"s{i}", c, out="plan") for i, c in enumerate(codes)]
     assert batch.print_outcomes(iter(outcomes), batch=True, as_json=False) == worst
 
 
@@ -116,3 +116,42 @@ def test_workers_are_used_only_when_each_gets_several_stacks(monkeypatch):
     assert batch.workers_for(batch.STACKS_PER_WORKER * 2) == 2
     assert batch.workers_for(50) == 2
     assert batch.workers_for(3, jobs=8) == 3
+
+
+def test_one_domain_plans_its_platform_beside_it_with_the_same_result(shipped_plan):
+    one = planner.Planner(planner.Options(policy=False, as_json=True), parallel_references=True)
+    with one:
+        outcome = one.plan("aws-finance")
+    assert outcome.code == 0
+    assert json.loads(outcome.out) == shipped_plan("aws-finance").as_json()
+    assert not one.cache  # the platform was planned in the child, not here
+
+
+def test_a_reference_planned_in_a_child_gives_its_outputs_and_replays_its_warnings(
+        shipped_plan, caplog):
+    from dataplatform.plan._reference import PendingOutputs
+
+    pending = PendingOutputs("org/dataplatform/local", "local", engine.STACKS_DIR, ())
+    try:
+        outputs, secret_names = pending["org/dataplatform/local"]
+    finally:
+        pending.close()
+    plan = shipped_plan("local")
+    assert (outputs, secret_names) == (plan.raw_outputs, plan.secret_outputs)
+    assert "no username/password, so no Metabase recipe" in caplog.text
+    with pytest.raises(KeyError):
+        pending["org/dataplatform/other"]
+
+
+def test_a_reference_that_fails_in_the_child_raises_its_own_error_here():
+    from dataplatform.plan._reference import PendingOutputs
+    from foundation.config import ConfigError
+
+    pending = PendingOutputs("org/dataplatform/nope", "nope", engine.STACKS_DIR, ())
+    pending.close()
+    with pytest.raises(ConfigError) as child:
+        pending["org/dataplatform/nope"]
+    with pytest.raises(ConfigError) as here:
+        engine.plan_stack("nope")
+    assert str(child.value) == str(here.value)
+    assert pending.error is child.value

@@ -59,8 +59,8 @@ class PlantingMocks(PlatformMocks):
 class OutputsMonitor(engine.RecordingMonitor):
     """RecordingMonitor that also keeps every component's registered outputs (masked)."""
 
-    def __init__(self, mocks: PlantingMocks):
-        super().__init__(mocks)
+    def __init__(self, mocks: PlantingMocks, listener=None):
+        super().__init__(mocks, listener)
         mocks.monitor = self
         self.component_outputs: dict[str, Any] = {}
 
