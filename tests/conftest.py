@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -13,16 +16,42 @@ REPO = Path(__file__).resolve().parents[1]
 _PLANS: dict[str, Plan] = {}
 
 
+@pytest.fixture(scope="session")
+def _shared_plans(tmp_path_factory) -> Path | None:
+    """Under pytest-xdist, a folder all workers of the session share (else None)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    folder = tmp_path_factory.getbasetemp().parent / "shipped-plans"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture
-def shipped_plan():
-    """Plan of a shipped stack, computed once per test session."""
+def shipped_plan(_shared_plans):
+    """Plan of a shipped stack, computed once per test session (with pytest-xdist, by the
+    first worker that needs it; the others read it back)."""
 
     def get(stack: str) -> Plan:
         if stack not in _PLANS:
-            _PLANS[stack] = plan_stack(stack)
+            _PLANS[stack] = _plan_once(stack, _shared_plans)
         return _PLANS[stack]
 
     return get
+
+
+def _plan_once(stack: str, shared: Path | None) -> Plan:
+    if shared is None:
+        return plan_stack(stack)
+    with open(shared / f"{stack}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker plans; the others wait, then read
+        done = shared / f"{stack}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        plan = plan_stack(stack)
+        tmp = done.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(plan))
+        tmp.replace(done)
+        return plan
 
 
 @pytest.fixture

@@ -12,9 +12,12 @@ namespaces and kinds the domain's AppProject admits.
 
 from __future__ import annotations
 
+import copy
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +144,14 @@ _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.val
 
 
 def _objects(text: str) -> list[dict[str, Any]]:
+    """The objects of a manifest; each call gets its own copies (callers place them)."""
+    return copy.deepcopy(_parsed(text))
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> list[dict[str, Any]]:
+    # Parsing is most of a render; a manifest rendered again (the same release and values)
+    # is parsed once per process.
     return [o for o in yaml.load_all(text, Loader=_Loader)
             if isinstance(o, dict) and o.get("kind")]
 
@@ -167,18 +178,21 @@ def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None 
     releases = releases_of(plan)
     errors: list[str] = []
     warnings: list[str] = []
-    for rel in releases:
-        chart = find_chart(rel.chart, charts)
+    found = [find_chart(rel.chart, charts) for rel in releases]
+    # Helm runs in its own processes: every release at once, on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        manifests = list(pool.map(lambda rc: _template_or_error(rc[0], rc[1], caps),
+                                  zip(releases, found, strict=True)))
+    for rel, chart, manifest in zip(releases, found, manifests, strict=True):
         rel.left_out = usable_chart(chart)[1]
         where = f"{rel.namespace}/{rel.name} ({rel.chart.name} {rel.chart.version})"
         warning = identity_warning(rel.chart, chart)
         if warning and warning not in warnings:
             warnings.append(warning)
-        try:
-            rel.manifest = template(chart, rel.name, rel.namespace, rel.values, caps)
-        except RenderError as exc:
-            errors.append(f"{where}: helm template failed: {exc}")
+        if isinstance(manifest, RenderError):
+            errors.append(f"{where}: helm template failed: {manifest}")
             continue
+        rel.manifest = manifest
         rel.objects = [_placed(o, rel.namespace, validator) for o in _objects(rel.manifest)]
         absent = missing(rel.chart.name, rel.name, rel.values, rel.objects)
         if absent:
@@ -188,6 +202,13 @@ def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None 
     direct = direct_objects(plan)
     errors += _check(plan, releases, direct, validator)
     return RenderResult(stack, version, releases, direct, errors, warnings)
+
+
+def _template_or_error(rel: Release, chart: Path, caps: Capabilities) -> str | RenderError:
+    try:
+        return template(chart, rel.name, rel.namespace, rel.values, caps)
+    except RenderError as exc:
+        return exc
 
 
 def _placed(obj: dict[str, Any], namespace: str, validator: Validator) -> dict[str, Any]:

@@ -15,16 +15,19 @@ tarball; its Chart.yaml version must be the pinned one.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import util as importlib_util
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -171,7 +174,27 @@ class Capabilities:
 
 def template(chart: Path, release: str, namespace: str, values: dict,
              caps: Capabilities) -> str:
-    """`helm template` of `chart` with `values`, as the cluster would see it (CRDs included)."""
+    """`helm template` of `chart` with `values`, as the cluster would see it (CRDs included).
+
+    Helm is deterministic: the same chart, release, values and cluster render the same, so
+    a render is made once per process (tests and `plan --rendered` ask again)."""
+    key = (str(chart), release, namespace, json.dumps(values, sort_keys=True, default=str),
+           caps.kube_version, tuple(caps.api_versions))
+    with _TEMPLATES_LOCK:
+        if key in _TEMPLATES:
+            return _TEMPLATES[key]
+    text = _helm_template(chart, release, namespace, values, caps)
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[key] = text
+    return text
+
+
+_TEMPLATES: dict[tuple[Any, ...], str] = {}
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def _helm_template(chart: Path, release: str, namespace: str, values: dict,
+                   caps: Capabilities) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         yaml.safe_dump(values, f)
         f.flush()

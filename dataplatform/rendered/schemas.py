@@ -69,6 +69,9 @@ def _strict(schema: Any) -> Any:
     return out
 
 
+_ERRORS: dict[tuple[str, tuple[tuple[str, str], ...], str], list[str]] = {}
+
+
 class Validator:
     """Validates objects for one cluster version and one set of installed CRDs."""
 
@@ -93,6 +96,14 @@ class Validator:
 
     def errors(self, obj: Obj) -> list[str]:
         """Why the API server would refuse `obj` (empty when it would take it)."""
+        # The same object, version and CRDs give the same answer: judged once per process.
+        key = (self.kube_version, tuple(sorted(self.crd_schemas)),
+               json.dumps(obj, sort_keys=True, default=str))
+        if key not in _ERRORS:
+            _ERRORS[key] = self._errors(obj)
+        return list(_ERRORS[key])
+
+    def _errors(self, obj: Obj) -> list[str]:
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
         if not api_version or not kind:
             return ["no apiVersion or kind"]

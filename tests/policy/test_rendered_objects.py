@@ -16,12 +16,10 @@ if not helm.SHARED_CHARTS.is_dir():
     pytest.skip("../shared/charts/src is absent: no charts to render", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def local_render():
-    from dataplatform.plan.engine import plan_stack
-
-    plan = plan_stack("local")
-    return plan, render_stack("local", plan=plan)
+@pytest.fixture
+def local_render(shipped_plan):
+    plan = shipped_plan("local")
+    return plan, render_stack("local", plan=plan)  # helm's output is memoized per process
 
 
 def test_rendered_objects_are_typed_and_parented(local_render):

