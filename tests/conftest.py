@@ -75,3 +75,12 @@ def mock_engine():
                              monitor=monitor)
     yield monitor
     settings.ROOT.set(None)
+
+
+@pytest.fixture(scope="session")
+def pack():
+    """The policy pack in `policies/`, one process per test session (and worker)."""
+    from dataplatform.plan.policy import PolicyPackClient
+
+    with PolicyPackClient() as client:
+        yield client

@@ -37,8 +37,7 @@ def plan_stacks(stacks: Sequence[str], options: Options,
     a worker then has their plans when its domains reference them)."""
     workers = workers_for(len(stacks), jobs)
     if workers == 1:
-        # One stack: its platform's plan is made beside it. Several: each platform once.
-        with Planner(options, parallel_references=len(stacks) == 1) as planner:
+        with Planner(options) as planner:
             for stack in stacks:
                 yield planner.plan(stack)
         return

@@ -9,7 +9,7 @@ stack's own offline plan, so a new domain plans before its platform exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,25 +213,19 @@ def plan_stack(stack: str, stacks_dir: Path = STACKS_DIR, _seen: tuple[str, ...]
 
 def plan_loaded(loaded: LoadedStack, stacks_dir: Path = STACKS_DIR,
                 _seen: tuple[str, ...] = (), cache: dict[str, Plan] | None = None,
-                listener: Callable[[PlannedResource], None] | None = None,
-                references: Mapping[str, tuple[dict[str, Any], list[str]]] | None = None,
-                ) -> Plan:
+                listener: Callable[[PlannedResource], None] | None = None) -> Plan:
     """Plan a stack whose file `load()` validated; `listener` sees each resource as the
-    program registers it (the policy pack analyses it meanwhile, as under the engine).
-
-    `references`: the outputs of the referenced platform stack, when the caller has them
-    (or is having them planned elsewhere); else that stack is planned here first."""
+    program registers it (the policy pack analyses it meanwhile, as under the engine)."""
     from dataplatform.program import build
 
     cfg, stack = loaded.cfg, loaded.name
-    if references is None:
-        references = {}
-        if cfg.platform is not None:
-            if cfg.platform.stack in _seen:
-                raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
-            ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
-            references = {fq_stack(cfg.platform.organization, cfg.platform.stack): (
-                ref.raw_outputs, ref.secret_outputs)}
+    references: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    if cfg.platform is not None:
+        if cfg.platform.stack in _seen:
+            raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
+        ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
+        references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
+            ref.raw_outputs, ref.secret_outputs)
     plan = run_program(stack, lambda: build(loaded), PlatformMocks(references),
                        config=offline_config(cfg), listener=listener)
     plan.profile = cfg.profile

@@ -3,8 +3,7 @@
 For each stack: validate its file, start its policy check, plan it, finish the check,
 print it. What a planner keeps across stacks: the imports, one policy pack process
 (launched on the first valid stack, so it boots beside that stack's program), and the
-plans of platform stacks (referenced or planned themselves). A planner of one stack also
-plans the referenced platform in a child process beside the domain's program.
+plans of platform stacks (referenced or planned themselves).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import contextlib
 import dataclasses
 import io
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,6 @@ from foundation.config import ConfigError
 from foundation.config.loader import STACKS_DIR, stack_file
 
 if TYPE_CHECKING:
-    from dataplatform.plan._reference import PendingOutputs
     from dataplatform.plan._streamed import StreamedCheck
     from dataplatform.plan.engine import Plan
     from dataplatform.plan.policy import PolicyPackClient
@@ -64,12 +61,10 @@ class Outcome:
 class Planner:
     """Plans stacks in this process, sharing one policy pack and the platform plans."""
 
-    def __init__(self, options: Options, *, parallel_references: bool = False):
+    def __init__(self, options: Options):
         from dataplatform.plan.policy import PolicyPackClient
 
         self.options = options
-        self.parallel_references = parallel_references and (os.cpu_count() or 1) > 1
-        """Plan a referenced platform beside the domain's program (see _reference.py)."""
         self.cache: dict[str, Plan] = {}
         self.pack: PolicyPackClient | None = PolicyPackClient() if options.policy else None
 
@@ -107,14 +102,12 @@ class Planner:
         opts = self.options
         try:
             loaded = load(stack, opts.stacks_dir)
-            # The reference's child first: it must not inherit the check's threads.
-            pending = self._start_reference(loaded)
             check = self._start_check(stack, loaded.cfg.profile)
         except (ConfigError, ValueError) as exc:  # a stack or policy config file: named
             print(exc, file=sys.stderr)
             return Outcome(stack, EXIT_CONFIG)
         try:
-            plan = self._run(loaded, pending, check)
+            plan = self._run(loaded, check)
         except (ConfigError, ValueError) as exc:
             # Components validate their arguments before creating any child.
             print(exc if isinstance(exc, ConfigError) else
@@ -131,36 +124,18 @@ class Planner:
                        to_json(plan) if opts.as_json else to_text(plan),
                        plan_json=plan.as_json())
 
-    def _run(self, loaded: LoadedStack, pending: PendingOutputs | None,
-             check: StreamedCheck | None) -> Plan:
-        """The plan of `loaded`; the reference's error first, as if planned before it."""
+    def _run(self, loaded: LoadedStack, check: StreamedCheck | None) -> Plan:
         from dataplatform.plan.engine import plan_loaded
 
         try:
             # A platform already planned as a reference is checked, not run again.
             return self.cache.get(loaded.name) or plan_loaded(
                 loaded, self.options.stacks_dir, cache=self.cache,
-                listener=check.add if check is not None else None, references=pending)
+                listener=check.add if check is not None else None)
         except BaseException:
             if check is not None:
                 check.close()
             raise
-        finally:
-            if pending is not None:
-                pending.close()
-                if pending.error is not None:
-                    raise pending.error
-
-    def _start_reference(self, loaded: LoadedStack) -> PendingOutputs | None:
-        """The referenced platform's plan, started in a child (one stack, spare cores)."""
-        from dataplatform.plan._reference import PendingOutputs
-        from dataplatform.plan.engine import fq_stack
-
-        platform = loaded.cfg.platform
-        if not self.parallel_references or platform is None or platform.stack in self.cache:
-            return None
-        return PendingOutputs(fq_stack(platform.organization, platform.stack), platform.stack,
-                              self.options.stacks_dir, (loaded.name,))
 
     def _start_check(self, stack: str, profile: str) -> StreamedCheck | None:
         """The stack's policy check, started before its program: the pack boots (once per

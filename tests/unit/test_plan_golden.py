@@ -1,5 +1,6 @@
 """Golden digests of every shipped stack's offline plan: a diff names each resource whose
-type, parent, options or inputs a change touched (tests/golden/plans/<stack>.yaml).
+type, parent, options or inputs a change touched, and each policy finding that changed
+(tests/golden/plans/<stack>.yaml). Speed work on the plan must leave them as they are.
 
 Each resource is one line: its type, its parent, protect/retain/aliases, and a short hash
 of its inputs and dependencies; `UPDATE_GOLDEN=1 pytest tests/unit/test_plan_golden.py`
@@ -14,6 +15,7 @@ import json
 import pytest
 from golden_files import assert_golden
 
+from dataplatform.plan.policy import check_plan
 from foundation.config.loader import available_stacks
 
 pytestmark = pytest.mark.unit
@@ -38,7 +40,8 @@ def digest(plan) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("stack", SHIPPED)
-def test_plan_matches_its_golden_digest(shipped_plan, stack):
+def test_plan_matches_its_golden_digest(shipped_plan, pack, stack):
     plan = shipped_plan(stack)
+    findings = check_plan(plan, pack=pack)  # what `dataplatform plan` adds to the plan
     assert_golden(f"plans/{stack}", {"outputs": sorted(plan.outputs),
-                                     "policy": plan.policy, "resources": digest(plan)})
+                                     "policy": findings, "resources": digest(plan)})
