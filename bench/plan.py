@@ -193,7 +193,7 @@ def phases(stacks: list[str]) -> None:
         p = _phase_run(stack, first["modules"])
         # Service packages (pulumi_aws.ec2), not the top-level functions (get_region).
         services = sorted({m for m in first["modules"] if m.count(".") == 1
-                           and "_" not in m.split(".")[1].strip("_")
+                           and "_" not in m.split(".")[1].rstrip("_")
                            and m.split(".")[1] not in ("provider", "outputs", "config")})
         print(f"{stack:<16}{p['imports']:>8.2f}{p['load']:>7.2f}{p['sdk']:>12.2f}"
               f"{p['program']:>9.2f}{p['policy']:>8.2f}{p['output']:>8.2f}{p['stop']:>6.2f}"
