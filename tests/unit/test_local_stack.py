@@ -94,6 +94,23 @@ def test_network_policies_deny_by_default_and_allow_explicitly(plan):
                         "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}
 
 
+
+def test_ipv6_egress_excepts_private_ipv6_and_mixes_with_ipv4(stacks):
+    """A dual-stack egress list plans (it raised TypeError on the IPv4 private ranges);
+    each block excepts the private ranges of its own IP version only."""
+    cfg = stacks.shipped("local")
+    cfg["isolation"] = {**cfg["isolation"], "egressCidrs": ["0.0.0.0/0", "::/0", "2001:db8::/32"]}
+    stacks.write("dual", cfg)
+    plan = stacks.plan("dual")
+    policy = next(r for r in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                  if r.inputs["metadata"]["name"] == "allow-external-egress")
+    blocks = [t["ipBlock"] for t in policy.inputs["spec"]["egress"][0]["to"]]
+    assert blocks == [
+        {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]},
+        {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10"]},
+        {"cidr": "2001:db8::/32", "except": []},
+    ]
+
 def test_domain_team_is_admin_in_its_namespace_only(plan):
     rb = plan.get("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", f"{TOP}-isolation-main-admins")
     assert rb.inputs["metadata"]["namespace"] == NS
