@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -48,8 +48,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
     to it returns (the offline plan of that stack), with the names of its secret outputs.
     """
 
-    def __init__(self, stack_outputs: Mapping[str, tuple[dict[str, Any], list[str]]] | None = None):
-        self.stack_outputs = stack_outputs if stack_outputs is not None else {}
+    def __init__(self, stack_outputs: dict[str, tuple[dict[str, Any], list[str]]] | None = None):
+        self.stack_outputs = stack_outputs or {}
         self.outputs, self.prefixes, self.calls = _tables()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:

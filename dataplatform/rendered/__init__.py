@@ -34,6 +34,7 @@ from dataplatform.rendered.helm import (
 )
 from dataplatform.rendered.podsecurity import namespace_levels, pod_spec, violations
 from dataplatform.rendered.schemas import Validator, cluster_scoped
+from foundation import yamlfile
 from foundation.charts import ChartPin, chart_pin, chart_pins
 from foundation.config.loader import STACKS_DIR
 
@@ -136,7 +137,7 @@ def platform_crds(charts: Path | None = None) -> tuple[dict[str, Any], ...]:
     return tuple(crds)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(yamlfile.SafeLoader):  # type: ignore[misc,valid-type]
     """YAML as the API server reads it: a bare `=` is a string, not YAML 1.1's value tag."""
 
 

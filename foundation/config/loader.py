@@ -47,10 +47,6 @@ class ConfigError(Exception):
         self.problems = problems
         super().__init__(str(self))
 
-    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, list[Problem]]]:
-        # Rebuilt from its fields (a plan made in another process reports it here).
-        return type(self), (self.source, self.problems)
-
     def __str__(self) -> str:
         n = len(self.problems)
         head = f"{self.source}: {n} problem{'s' if n != 1 else ''} in stack config"

@@ -70,7 +70,7 @@ def test_a_referenced_platform_is_planned_once_per_batch(capsys, monkeypatch):
     assert ran == ["aws-platform", "aws-finance"]  # not the platform a second time
 
 
-def test_workers_plan_the_same_as_one_process(capsys, stacks):
+def test_workers_plan_the_same_as_one_process(capsys, stacks, tmp_path):
     """The pool path (spawned workers, a pack each) against the in-process path."""
     stacks.write("local-extra-2", stacks.shipped("local-extra"))
     args = ("local-extra", "local-extra-2", "--json", "--stacks-dir", str(stacks.path))
@@ -78,7 +78,14 @@ def test_workers_plan_the_same_as_one_process(capsys, stacks):
     two = _run(capsys, *args, "--jobs", "2")
     assert one[0] == two[0] == 0
     assert json.loads(one[1]) == json.loads(two[1])
-    assert all(o["plan"]["policy"] is not None for o in json.loads(two[1])["stacks"])
+    # Each worker consults its own pack: a policy the pack does not have is refused there.
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"no-such-policy": "advisory"}')
+    refused = _run(capsys, *args, "--jobs", "2", "--policy-config", str(bad))
+    assert refused[0] == cli.EXIT_CONFIG
+    outcomes = json.loads(refused[1])["stacks"]
+    assert [o["exit"] for o in outcomes] == [2, 2]
+    assert all("unknown policy 'no-such-policy'" in "\n".join(o["messages"]) for o in outcomes)
 
 
 def test_affected_plans_the_stacks_a_change_touches(capsys, monkeypatch):
