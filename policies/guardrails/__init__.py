@@ -13,10 +13,14 @@ from guardrails import (
     buckets,
     clusters,
     databases,
+    iam,
     kubernetes,
+    network,
     pods,
+    rbac,
     stack,
     tags,
+    volumes,
 )
 from guardrails._base import default_enforcement_level
 
@@ -29,9 +33,13 @@ POLICIES = [
     *clusters.POLICIES,
     *kubernetes.POLICIES,
     *pods.POLICIES,
+    *rbac.POLICIES,
+    *iam.POLICIES,
+    *network.POLICIES,
     *apps.POLICIES,
     *tags.POLICIES,
     *stack.POLICIES,
+    *volumes.POLICIES,
     *availability.POLICIES,
 ]
 

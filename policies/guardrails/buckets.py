@@ -1,5 +1,11 @@
 """Object storage: encrypted, versioned, never public, not force-destroyed in prod.
 
+`bucket-no-public-grants` judges what grants access itself, wherever it comes from (an
+extra app's bucket policy, an ACL, an IAM member on a bucket made elsewhere): an `Allow`
+to every principal unless a Condition pins the caller to an account, organisation, VPC,
+endpoint or a non-public IP range; a canned ACL or grant to all (authenticated) users; a
+public access block with a flag off; GCS `allUsers` / `allAuthenticatedUsers`.
+
 S3 configures a bucket through separate resources (`BucketServerSideEncryptionConfiguration`,
 `BucketVersioning`, `BucketPublicAccessBlock`), so those checks are stack policies: they
 look, for each bucket, for the resources attached to it. A resource is attached to a
@@ -14,7 +20,17 @@ from collections.abc import Iterator, Sequence
 
 from pulumi_policy import PolicyResource, Severity
 
-from guardrails._base import get, items, known, label, resource_policy, stack_policy
+from guardrails._base import (
+    as_map,
+    flag,
+    get,
+    items,
+    known,
+    label,
+    resource_policy,
+    stack_policy,
+)
+from guardrails.iam import allows, anyone, restricted, statements
 
 S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 GCS_BUCKETS = ("gcp:storage/bucket:Bucket",)
@@ -115,6 +131,87 @@ def check_force_destroy(args, cfg) -> Iterator[str]:
                "dev stacks only)")
 
 
+S3_POLICIES = {"aws:s3/bucketPolicy:BucketPolicy": "policy", **{b: "policy" for b in S3_BUCKETS}}
+S3_ACLS = ("aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl", *S3_BUCKETS)
+PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+PUBLIC_GRANTEES = ("/global/AllUsers", "/global/AuthenticatedUsers")
+ACCOUNT_PUBLIC_ACCESS_BLOCK = ("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",)
+GCS_MEMBERS = {  # type -> (field, is it a list)
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("member", False),
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding": ("members", True),
+    "gcp:storage/managedFolderIamMember:ManagedFolderIamMember": ("member", False),
+    "gcp:storage/managedFolderIamBinding:ManagedFolderIamBinding": ("members", True),
+}
+GCS_POLICIES = ("gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+                "gcp:storage/managedFolderIamPolicy:ManagedFolderIamPolicy")
+GCS_ENTITIES = ("gcp:storage/bucketAccessControl:BucketAccessControl",
+                "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+                "gcp:storage/objectAccessControl:ObjectAccessControl")
+GCS_ACLS = ("gcp:storage/bucketACL:BucketACL", "gcp:storage/defaultObjectACL:DefaultObjectACL",
+            "gcp:storage/objectACL:ObjectACL")
+GCS_PUBLIC = ("allusers", "allauthenticatedusers")
+GCS_PUBLIC_ACLS = ("publicread", "publicreadwrite", "authenticatedread")
+
+
+def public_statements(document) -> list[str]:
+    return [str(s.get("Sid") or i) for i, s in enumerate(statements(document))
+            if allows(s) and anyone(s.get("Principal")) and not restricted(s)]
+
+
+def gcs_public(member) -> bool:
+    return str(member).strip().lower() in GCS_PUBLIC
+
+
+def check_public_grants(args, cfg) -> Iterator[str]:
+    t, props, what = args.resource_type, args.props, label(args)
+    if t in S3_POLICIES:
+        sids = public_statements(get(props, S3_POLICIES[t]))
+        if sids:
+            yield (f"{what}: its bucket policy allows everyone (Principal '*', statements "
+                   f"{', '.join(sids)}): name the principals (roles, accounts), or add a "
+                   "Condition on aws:SourceVpce / aws:PrincipalOrgID")
+    if t in S3_ACLS:
+        acl = str(get(props, "acl") or "").strip().lower()
+        grants = [g for g in items(get(props, "accessControlPolicy.grants"))
+                  if str(get(g, "grantee.uri") or "").endswith(PUBLIC_GRANTEES)]
+        if acl in PUBLIC_ACLS or grants:
+            shown = f"the canned ACL '{acl}'" if acl in PUBLIC_ACLS else "grants to all users"
+            yield (f"{what} makes the bucket public with {shown}: remove it (keep "
+                   "BucketOwnershipControls BucketOwnerEnforced, which disables ACLs)")
+    if t in (*S3_PUBLIC_ACCESS_BLOCK, *ACCOUNT_PUBLIC_ACCESS_BLOCK):
+        off = [f for f in BLOCK_FLAGS if not flag(get(props, f))]
+        if off:
+            yield (f"{what} leaves {', '.join(off)} off: set all four flags to True")
+    if t in GCS_MEMBERS:
+        field, many = GCS_MEMBERS[t]
+        members = items(get(props, field)) if many else [get(props, field)]
+        public = [str(m) for m in members if gcs_public(m)]
+        if public:
+            yield (f"{what} grants {get(props, 'role')} to {', '.join(public)}: remove that "
+                   "member and grant the role to service accounts or groups instead (and "
+                   "keep public_access_prevention 'enforced' on the bucket)")
+    if t in GCS_POLICIES:
+        bindings = items(as_map(get(props, "policyData")).get("bindings"))
+        public = sorted({f"{get(b, 'role')} to {m}" for b in bindings
+                         for m in items(get(b, "members")) if gcs_public(m)})
+        if public:
+            yield (f"{what} grants {', '.join(public)}: remove those members from "
+                   "policy_data and grant service accounts or groups instead")
+    if t in GCS_ENTITIES and gcs_public(get(props, "entity")):
+        yield (f"{what} gives {get(props, 'entity')} access: remove it and grant service "
+               "accounts or groups through IAM instead")
+    if t in GCS_ACLS:
+        predefined = str(get(props, "predefinedAcl") or "").strip()
+        acl = predefined.lower()
+        entities = [str(e) for e in items(get(props, "roleEntities"))
+                    if str(e).rsplit(":", 1)[-1].strip().lower() in GCS_PUBLIC]
+        if acl in GCS_PUBLIC_ACLS or entities:
+            shown = (f"predefined_acl '{predefined}'" if acl in GCS_PUBLIC_ACLS
+                     else ", ".join(entities))
+            yield (f"{what} makes objects public ({shown}): remove it and use uniform "
+                   "bucket-level access with IAM")
+
+
 POLICIES = [
     stack_policy(
         "s3-bucket-encryption",
@@ -144,4 +241,14 @@ POLICIES = [
         "Prod buckets are not force-destroyed with their data.",
         S3_BUCKETS + GCS_BUCKETS, check_force_destroy, prod_only=True,
         severity=Severity.HIGH, fix="Remove force_destroy (storage.allowTeardown) in prod."),
+    resource_policy(
+        "bucket-no-public-grants",
+        "No bucket policy, ACL, IAM member or public access block opens a bucket to "
+        "everyone.",
+        (*S3_POLICIES, *S3_ACLS, *S3_PUBLIC_ACCESS_BLOCK, *ACCOUNT_PUBLIC_ACCESS_BLOCK,
+         *GCS_MEMBERS, *GCS_POLICIES, *GCS_ENTITIES, *GCS_ACLS),
+        check_public_grants, severity=Severity.CRITICAL,
+        fix="Grant named principals only: no Principal '*' without a pinning Condition, no "
+            "public ACLs, all four public-access-block flags true, no allUsers or "
+            "allAuthenticatedUsers."),
 ]

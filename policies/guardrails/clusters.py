@@ -3,13 +3,13 @@ logs, and a supported Kubernetes version."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from guardrails._base import get, items, label, resource_policy, string_list
+from guardrails._base import flag, get, items, label, resource_policy, string_list
+from guardrails._cidrs import coverage, shown
 
 EKS = "aws:eks/cluster:Cluster"
 EKS_NODES = "aws:eks/nodeGroup:NodeGroup"
@@ -17,13 +17,6 @@ GKE = "gcp:container/cluster:Cluster"
 GKE_NODES = "gcp:container/nodePool:NodePool"
 CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:[.-].*)?$")
-
-
-def _whole_internet(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
-    except ValueError:
-        return False
 
 
 def check_secrets_encryption(args, cfg) -> Iterator[str]:
@@ -44,29 +37,37 @@ def check_secrets_encryption(args, cfg) -> Iterator[str]:
 def check_endpoint(args, cfg) -> Iterator[str]:
     if args.resource_type == EKS:
         vpc = get(args.props, "vpcConfig") or {}
-        if get(vpc, "endpointPublicAccess", True) is False:  # AWS's default is public
+        public = get(vpc, "endpointPublicAccess")
+        if public is not None and not flag(public):  # AWS's default is public
             return
         cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
-        if not cidrs or any(_whole_internet(c) for c in cidrs):
-            shown = ", ".join(cidrs) or "unset, i.e. 0.0.0.0/0"
-            yield (f"{label(args)} has a public API endpoint open to the whole internet "
-                   f"(publicAccessCidrs {shown}): list your CI runners' and VPN's CIDRs in "
-                   "cluster.publicAccessCidrs, or set "
+        covered = coverage(cidrs or ["0.0.0.0/0"])
+        if covered.public:
+            listed = shown(cidrs) or "unset, i.e. 0.0.0.0/0"
+            yield (f"{label(args)} has a public API endpoint open to the internet "
+                   f"(publicAccessCidrs {listed}: together {covered.describe()}): list only "
+                   "your CI runners' and VPN's CIDRs in cluster.publicAccessCidrs, or set "
                    "endpoint_public_access=False")
         return
     private = get(args.props, "privateClusterConfig") or {}
-    if get(private, "enablePrivateNodes") is not True:
+    if not flag(get(private, "enablePrivateNodes")):
         yield (f"{label(args)} gives its nodes public IPs: set private_cluster_config "
                "enable_private_nodes=True (with Cloud NAT for egress)")
-    if get(private, "enablePrivateEndpoint") is True:
+    if flag(get(private, "enablePrivateEndpoint")):
         return
     networks = get(args.props, "masterAuthorizedNetworksConfig") or {}
     cidrs = [str(get(b, "cidrBlock")) for b in items(get(networks, "cidrBlocks"))]
-    if not networks or not cidrs or any(_whole_internet(c) for c in cidrs):
+    covered = coverage(cidrs)
+    if not networks or not cidrs:
         yield (f"{label(args)} has a public control-plane endpoint without an allow-list: set "
                "master_authorized_networks_config cidr_blocks to your CI runners' and VPN's "
                "CIDRs (cluster.publicAccessCidrs), or enable_private_endpoint=True")
-    if get(networks, "gcpPublicCidrsAccessEnabled") is True:
+    elif covered.public:
+        yield (f"{label(args)} authorizes the internet to reach its control plane "
+               f"(master authorized networks {shown(cidrs)}: together "
+               f"{covered.describe()}): list only your CI runners' and VPN's CIDRs "
+               "(cluster.publicAccessCidrs), or enable_private_endpoint=True")
+    if flag(get(networks, "gcpPublicCidrsAccessEnabled")):
         yield (f"{label(args)} lets every Google Cloud public IP reach its endpoint: set "
                "gcp_public_cidrs_access_enabled=False")
 
@@ -130,7 +131,8 @@ POLICIES = [
             "database_encryption (state ENCRYPTED, key_name)."),
     resource_policy(
         "cluster-endpoint-restricted",
-        "The cluster API endpoint is private or allow-listed, never open to 0.0.0.0/0.",
+        "The cluster API endpoint is private or allow-listed; an allow list that covers the "
+        "internet (or nearly all of it, together) counts as open.",
         (EKS, GKE), check_endpoint, severity=Severity.CRITICAL,
         fix="List the CIDRs allowed to reach the API in cluster.publicAccessCidrs (EKS "
             "public_access_cidrs, GKE master authorized networks), with private GKE nodes."),

@@ -1,4 +1,10 @@
-"""Managed databases: deletion protection, backups, no public IP, encrypted storage."""
+"""Managed databases (RDS instances, Aurora clusters, Cloud SQL): deletion protection, a
+final snapshot, backups, no public endpoint, encrypted storage.
+
+Aurora keeps `publiclyAccessible` on its cluster instances (`aws:rds/clusterInstance`),
+not on the cluster: those are judged by `db-not-public`. Cloud SQL's authorized networks
+are judged by what they cover together (see `_cidrs`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from guardrails._base import get, label, num, resource_policy
+from guardrails._base import flag, get, items, label, num, resource_policy
+from guardrails._cidrs import coverage, shown
 
 RDS = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 CLOUD_SQL = ("gcp:sql/databaseInstance:DatabaseInstance",)
 CLOUD_SQL_DEFAULT_BACKUPS = 7  # what Cloud SQL keeps when retainedBackups is unset
 
@@ -49,13 +57,30 @@ def check_backups(args, cfg) -> Iterator[str]:
 
 
 def check_not_public(args, cfg) -> Iterator[str]:
-    if args.resource_type in RDS:
-        if get(args.props, "publiclyAccessible") is True:
+    if args.resource_type in (*RDS, RDS_CLUSTER_INSTANCE):
+        if flag(get(args.props, "publiclyAccessible")):
             yield (f"{label(args)} is publicly accessible: set publicly_accessible=False and "
                    "reach it from the cluster's private subnets")
-    elif get(args.props, "settings.ipConfiguration.ipv4Enabled") is not False:
+        return
+    ip = get(args.props, "settings.ipConfiguration") or {}
+    ipv4 = get(ip, "ipv4Enabled")
+    if ipv4 is None or flag(ipv4):
         yield (f"{label(args)} has a public IPv4 address (ipv4_enabled defaults to true): set "
                "settings.ip_configuration ipv4_enabled=False with a private_network")
+    cidrs = [str(get(n, "value")) for n in items(get(ip, "authorizedNetworks"))]
+    covered = coverage(cidrs)
+    if covered.public:
+        yield (f"{label(args)} authorizes the internet (authorized_networks "
+               f"{shown(cidrs)}: together {covered.describe()}): remove those "
+               "authorized_networks and connect through the private network (or the Cloud "
+               "SQL Auth Proxy)")
+
+
+def check_final_snapshot(args, cfg) -> Iterator[str]:
+    if flag(get(args.props, "skipFinalSnapshot")):
+        yield (f"{label(args)} skips its final snapshot: a delete or replacement loses the "
+               "data for good. Set skip_final_snapshot=False with a "
+               "final_snapshot_identifier")
 
 
 def check_storage_encrypted(args, cfg) -> Iterator[str]:
@@ -82,13 +107,19 @@ POLICIES = [
             "retained_backups)."),
     resource_policy(
         "db-not-public",
-        "Managed databases have no public endpoint.",
-        RDS + CLOUD_SQL, check_not_public, severity=Severity.CRITICAL,
-        fix="RDS: publicly_accessible=False. Cloud SQL: ip_configuration ipv4_enabled=False "
-            "with a private network."),
+        "Managed databases have no public endpoint and authorize no internet-wide networks.",
+        (*RDS, RDS_CLUSTER_INSTANCE, *CLOUD_SQL), check_not_public, severity=Severity.CRITICAL,
+        fix="RDS and Aurora instances: publicly_accessible=False. Cloud SQL: "
+            "ip_configuration ipv4_enabled=False with a private network, and no authorized "
+            "networks that cover the internet."),
+    resource_policy(
+        "db-final-snapshot",
+        "Prod RDS instances and Aurora clusters take a final snapshot when deleted.",
+        RDS, check_final_snapshot, prod_only=True, severity=Severity.HIGH,
+        fix="Set skip_final_snapshot=False and a final_snapshot_identifier."),
     resource_policy(
         "db-storage-encrypted",
-        "RDS storage is encrypted at rest (Cloud SQL always is).",
+        "RDS and Aurora storage is encrypted at rest (Cloud SQL always is).",
         RDS, check_storage_encrypted, severity=Severity.HIGH,
         fix="Set storage_encrypted=True and kms_key_id."),
 ]

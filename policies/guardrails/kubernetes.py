@@ -1,37 +1,61 @@
 """Kubernetes objects: pinned images, sized containers, non-root pods, internal load
 balancers, no host paths.
 
-Pod specs are found in every workload kind, at the path the kind keeps its template
-(`POD_SPEC`). Objects a Pulumi program creates arrive with their inputs; objects rendered
-by a Helm chart (a Release or an Argo CD Application, their parent) arrive the same way
-from the offline plan: the type token of their kind (`kubernetes:apps/v1:Deployment`,
-`kubernetes:core/v1:Pod`) and the whole object as inputs. `apps.py` governs the charts
+Pod specs are found in every kind that carries a pod template, in every API version and
+as its `*Patch` type, at the path the kind keeps its template (`POD_SPEC`, derived from
+`POD_TEMPLATE_KINDS`: the one list every pod rule uses). Objects a Pulumi program creates
+arrive with their inputs; objects rendered by a Helm chart (a Release or an Argo CD
+Application, their parent) arrive the same way from the offline plan: the type token of
+their kind (`kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:Pod`) and the whole
+object as inputs. `apps.py` governs the charts
 themselves. Values are read as a rendered template may carry them: booleans also as
 "true", numbers also as doubles or strings ("0").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 from pulumi_policy import Severity
 
 from guardrails._base import flag, get, integer, items, label, resource_policy
 
-POD_SPEC = {
-    "kubernetes:core/v1:Pod": "spec",
-    "kubernetes:apps/v1:Deployment": "spec.template.spec",
-    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
-    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
-    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
-    "kubernetes:batch/v1:Job": "spec.template.spec",
-    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
-    "kubernetes:batch/v1beta1:CronJob": "spec.jobTemplate.spec.template.spec",
-    "kubernetes:core/v1:ReplicationController": "spec.template.spec",
-    "kubernetes:core/v1:PodTemplate": "template.spec",
+TEMPLATE = "spec.template.spec"
+CRONJOB = "spec.jobTemplate.spec.template.spec"
+POD_TEMPLATE_KINDS = {  # kind -> (API versions, where its pod spec sits)
+    "Pod": (("core/v1",), "spec"),
+    "PodTemplate": (("core/v1",), "template.spec"),
+    "ReplicationController": (("core/v1",), TEMPLATE),
+    "Deployment": (("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"), TEMPLATE),
+    "StatefulSet": (("apps/v1", "apps/v1beta1", "apps/v1beta2"), TEMPLATE),
+    "DaemonSet": (("apps/v1", "apps/v1beta2", "extensions/v1beta1"), TEMPLATE),
+    "ReplicaSet": (("apps/v1", "apps/v1beta2", "extensions/v1beta1"), TEMPLATE),
+    "Job": (("batch/v1",), TEMPLATE),
+    "CronJob": (("batch/v1", "batch/v1beta1", "batch/v2alpha1"), CRONJOB),
 }
+"""Every Kubernetes kind that carries a pod template, in every API version the Kubernetes
+provider has it (a test checks this against the provider SDK), and its pod spec's path."""
+
+
+def _with_patches(kinds: dict[str, tuple[tuple[str, ...], str]]) -> dict[str, str]:
+    """Type token -> pod spec path, for each kind and API version and its `*Patch` type
+    (server-side apply patches carry the same fields, any of them possibly absent)."""
+    out = {}
+    for kind, (versions, path) in kinds.items():
+        for version in versions:
+            for suffix in ("", "Patch"):
+                out[f"kubernetes:{version}:{kind}{suffix}"] = path
+    return out
+
+
+POD_SPEC = _with_patches(POD_TEMPLATE_KINDS)
+"""Type token -> where its pod spec sits: the one list every pod rule uses."""
 SERVICE = "kubernetes:core/v1:Service"
-PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
+PERSISTENT_VOLUMES = ("kubernetes:core/v1:PersistentVolume",
+                      "kubernetes:core/v1:PersistentVolumePatch")
+DIGEST = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
+"""An image digest as OCI defines the registered algorithms: lower-case hex of full length."""
 INTERNAL_LB = {
     "service.beta.kubernetes.io/aws-load-balancer-internal": ("true",),
     "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
@@ -53,15 +77,23 @@ def containers(spec: Mapping, *, ephemeral: bool = True) -> Iterator[tuple[str, 
 
 
 def image_problem(image: str) -> str | None:
-    """Why `image` is not pinned, or None when it has a version tag or a digest."""
+    """Why `image` is not pinned, or None when it has a version tag or a well-formed digest
+    (`@sha256:` and 64 lower-case hex digits; a malformed digest pins nothing)."""
     if not image:
         return "has no image"
-    if "@sha256:" in image:
-        return None
+    if "@" in image:
+        digest = image.rsplit("@", 1)[1]
+        if DIGEST.match(digest):
+            return None
+        return (f"uses '{image}', whose digest '{digest}' is not @sha256: and 64 hex "
+                "digits (the runtime refuses it, or it names no fixed image)")
     last = image.rsplit("/", 1)[-1]
     if ":" not in last:
         return f"uses '{image}' without a tag (that is ':latest')"
-    if last.rsplit(":", 1)[1] == "latest":
+    tag = last.rsplit(":", 1)[1].strip()
+    if not tag:
+        return f"uses '{image}', whose tag is empty (that is ':latest')"
+    if tag.lower() == "latest":
         return f"uses '{image}' (':latest' moves)"
     return None
 
@@ -110,11 +142,16 @@ def check_load_balancer(args, cfg) -> Iterator[str]:
                "the ingress controller")
 
 
+LOCAL_VOLUMES = {"hostPath": "a hostPath volume on a node's disk",
+                 "local": "a local volume, bound to one node's disk"}
+
+
 def check_host_path(args, cfg) -> Iterator[str]:
-    if args.resource_type == PERSISTENT_VOLUME:
-        if get(args.props, "spec.hostPath"):
-            yield (f"{label(args)} is a hostPath volume on a node's disk: use a "
-                   "StorageClass-provisioned volume instead")
+    if args.resource_type in PERSISTENT_VOLUMES:
+        for field, what in LOCAL_VOLUMES.items():
+            if get(args.props, f"spec.{field}"):
+                yield (f"{label(args)} is {what} (spec.{field}): use a "
+                       "StorageClass-provisioned volume instead (the data dies with the node)")
         return
     for v in items(get(pod_spec(args), "volumes")):
         if get(v, "hostPath"):
@@ -148,11 +185,13 @@ POLICIES = [
     resource_policy(
         "k8s-internal-load-balancer",
         "LoadBalancer Services are internal unless exposed through the ingress controller.",
-        (SERVICE,), check_load_balancer, severity=Severity.HIGH,
+        (SERVICE, f"{SERVICE}Patch"), check_load_balancer, severity=Severity.HIGH,
         fix="Annotate the Service as an internal load balancer, or use an Ingress."),
     resource_policy(
         "k8s-no-host-path",
-        "Pods do not mount the node's filesystem (hostPath).",
-        (*POD_SPEC, PERSISTENT_VOLUME), check_host_path, severity=Severity.HIGH,
-        fix="Replace hostPath volumes with PersistentVolumeClaims or emptyDir."),
+        "Pods do not mount the node's filesystem (hostPath); no hostPath or local "
+        "PersistentVolumes.",
+        (*POD_SPEC, *PERSISTENT_VOLUMES), check_host_path, severity=Severity.HIGH,
+        fix="Replace hostPath volumes with PersistentVolumeClaims or emptyDir, and hostPath "
+            "or local PersistentVolumes with StorageClass-provisioned ones."),
 ]

@@ -1,5 +1,6 @@
 """Pods do not reach into their node: no privileged or escalating containers, no added
-capabilities beyond a short allowed list, no host namespaces, no host ports.
+capabilities beyond a short allowed list, no host namespaces, no host ports, no Windows
+host processes, no unmasked /proc.
 
 It covers every kind of `kubernetes.POD_SPEC`, the objects a chart renders included.
 `allowPrivilegeEscalation` is flagged only when a container sets it to true: unset, the
@@ -58,7 +59,15 @@ def container_problems(c, allowed: set[str]) -> Iterator[str]:
     elif flag(get(sc, "allowPrivilegeEscalation")):
         yield ("allows privilege escalation: set securityContext.allowPrivilegeEscalation: "
                "false")
-    added = sorted({capability(a) for a in items(get(sc, "capabilities.add"))} - allowed)
+    if flag(get(sc, "windowsOptions.hostProcess")):
+        yield ("is a Windows host process (securityContext.windowsOptions.hostProcess: "
+               "true), with the node's full access: remove hostProcess")
+    if str(get(sc, "procMount") or "").strip().lower() == "unmasked":
+        yield ("mounts /proc unmasked (securityContext.procMount: Unmasked): remove procMount "
+               "(Default masks the node's kernel files)")
+    add = get(sc, "capabilities.add")
+    add = [add] if isinstance(add, str) else items(add)  # a lone string still adds it
+    added = sorted({capability(a) for a in add} - allowed)
     if added:
         yield (f"adds capabilities {', '.join(added)}: remove them from "
                "securityContext.capabilities.add (allowed: "
@@ -80,6 +89,9 @@ def check_privileged(args, cfg) -> Iterator[str]:
         if flag(get(spec, field)):
             yield (f"{what} shares {namespace} ({field}: true): remove {field} from the pod "
                    "spec (or list the object in this policy's exempt)")
+    if flag(get(spec, "securityContext.windowsOptions.hostProcess")):
+        yield (f"{what} runs as Windows host processes (securityContext.windowsOptions."
+               "hostProcess: true): remove hostProcess (or list the object in exempt)")
     allowed = {capability(a) for a in cfg["allowedCapabilities"]}
     for where, c in containers(spec):
         for problem in container_problems(c, allowed):

@@ -1,9 +1,10 @@
 """Stack-wide: in prod, the resources that hold data survive a mistaken delete.
 
-Data-holding resources are buckets, database instances, and the KMS keys that encrypt
-them: a key counts when a bucket, a bucket's encryption configuration or a database
-depends on it (losing that key loses the data). Keys that only guard a cluster's etcd
-follow the cluster's lifecycle and are not required to be kept.
+Data-holding resources are buckets, database instances and Aurora clusters, EFS file
+systems, and the KMS keys that encrypt them: a key counts when a bucket, a bucket's
+encryption configuration or a database depends on it (losing that key loses the data).
+Keys that only guard a cluster's etcd follow the cluster's lifecycle and are not
+required to be kept.
 
 `protect` arrives in the analyzer protocol's resource options. `retainOnDelete` does
 not (AnalyzerResourceOptions has no such field), so the offline plan passes it as the
@@ -21,7 +22,8 @@ from guardrails._base import RETAIN_KEY, known, label, stack_policy, string_list
 from guardrails.buckets import GCS_BUCKETS, S3_BUCKETS, S3_ENCRYPTION
 from guardrails.databases import CLOUD_SQL, RDS
 
-DATA = (*S3_BUCKETS, *GCS_BUCKETS, *RDS, *CLOUD_SQL)
+EFS = ("aws:efs/fileSystem:FileSystem",)
+DATA = (*S3_BUCKETS, *GCS_BUCKETS, *RDS, *CLOUD_SQL, *EFS)
 KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey")
 KEY_USERS = (*DATA, *S3_ENCRYPTION)
 
@@ -49,7 +51,8 @@ def check_protected(resources, cfg) -> Iterator[tuple[str, str]]:
 POLICIES = [
     stack_policy(
         "prod-data-protected",
-        "In prod, buckets, databases and their KMS keys are protected and retained on delete.",
+        "In prod, buckets, databases (Aurora included), EFS file systems and their KMS keys "
+        "are protected and retained on delete.",
         check_protected, prod_only=True, severity=Severity.CRITICAL,
         config={"extraDataTypes": string_list(
             [], "More resource types that hold data (e.g. aws:dynamodb/table:Table).")},

@@ -6,13 +6,14 @@ import re
 
 import pytest
 from cases_data import CASES as DATA_CASES
+from cases_exposure import CASES as EXPOSURE_CASES
 from cases_platform import CASES as PLATFORM_CASES
 from cases_pods import CASES as POD_CASES
 from policy_helpers import run
 
 pytestmark = pytest.mark.policy
 
-CASES = DATA_CASES + PLATFORM_CASES + POD_CASES
+CASES = DATA_CASES + PLATFORM_CASES + POD_CASES + EXPOSURE_CASES
 FIX = re.compile(r"\b(set|add|use|remove|create|pin|list|annotate|upgrade|replace|raise)\b",
                  re.I)
 
@@ -52,3 +53,20 @@ def test_a_violation_in_dev_is_only_advisory(pack):
     case = next(c for c in DATA_CASES if c.id == "rds-in-dev")
     findings = run(pack, list(case.resources), "dev")
     assert {f["level"] for f in findings} == {"advisory"}
+
+
+def test_the_pack_readme_states_each_rules_level_in_dev(pack):
+    """`not checked` in dev: no violating case is reported in a dev stack; `advisory`: some
+    are, and only as advisory (prod is mandatory for all, see test_policy_case)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "policies" / "README.md").read_text()
+    dev = dict(re.findall(r"(?m)^\| `([a-z0-9-]+)` \| ([a-z ]+) \|", readme))
+    for name in pack.policies:
+        found = [f for c in CASES if c.policy == name and c.violates
+                 for f in run(pack, list(c.resources), "dev", c.overrides)
+                 if f["policy"] == name]
+        if dev[name] == "not checked":
+            assert not found, (name, found)
+        else:
+            assert found and {f["level"] for f in found} == {"advisory"}, name

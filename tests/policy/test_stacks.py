@@ -73,7 +73,11 @@ def test_a_public_bucket_or_a_deletable_database_fails_a_prod_plan(stacks, monke
     assert cli.main(["plan", "aws-finance", "--stacks-dir", str(stacks.path), "--json"]) == 1
     findings = json.loads(capsys.readouterr().out)["policy"]
     assert {(f["policy"], f["level"]) for f in findings} == {
-        ("bucket-public-access-blocked", "mandatory"), ("db-deletion-protection", "mandatory")}
+        ("bucket-public-access-blocked", "mandatory"), ("db-deletion-protection", "mandatory"),
+        ("bucket-no-public-grants", "mandatory")}
+    (grant,) = [f for f in findings if f["policy"] == "bucket-no-public-grants"]
+    assert grant["urn"].endswith("raw-public-access-block")  # the block itself, too
+    assert "leaves blockPublicPolicy, restrictPublicBuckets off" in grant["message"]
     (public,) = [f for f in findings if f["policy"] == "bucket-public-access-blocked"]
     assert public["urn"].endswith("aws:s3/bucket:Bucket::acme-finance-prod-lake-raw")
     assert "blockPublicPolicy, restrictPublicBuckets not true" in public["message"]
