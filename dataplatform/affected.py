@@ -20,13 +20,14 @@ does not validate is kept in every set it might belong to: its plan then fails l
 
 from __future__ import annotations
 
+import difflib
 import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
@@ -43,10 +44,36 @@ POLICY_CONFIG = re.compile(r"policies/config/(?P<stack>[^/]+)\.json")
 NEUTRAL_PREFIXES = ("docs/", ".github/", "tests/", "bench/", ".ci/")
 NEUTRAL_FILES = {".gitignore", "LICENSE", "CHANGELOG.md", "renovate.json"}
 ALL = "*"
+# The values of the --kind and --cloud filters: the config model's own.
+KINDS: tuple[str, ...] = get_args(StackConfig.model_fields["kind"].annotation)
+CLOUDS: tuple[str, ...] = get_args(StackConfig.model_fields["cloud"].annotation)
 
 
 class GitError(RuntimeError):
     """A git command failed (unknown ref, not a repository): exit code 2."""
+
+
+class FilterError(ValueError):
+    """A --kind or --cloud value no stack can have (it would select nothing): exit code 2."""
+
+
+def check_filters(kinds: str | None, clouds: str | None) -> tuple[list[str], list[str]]:
+    """The comma-separated --kind and --cloud values as lists (empty: no filter), or
+    FilterError naming an unknown or missing value and listing the valid ones."""
+    return _values("--kind", kinds, KINDS), _values("--cloud", clouds, CLOUDS)
+
+
+def _values(flag: str, given: str | None, valid: tuple[str, ...]) -> list[str]:
+    values = [v.strip() for v in (given or "").split(",") if v.strip()]
+    choices = f"(valid: {', '.join(valid)})"
+    if given is not None and not values:
+        raise FilterError(f"{flag}: give at least one value {choices}")
+    for value in values:
+        if value not in valid:
+            near = difflib.get_close_matches(value, valid, n=1)
+            hint = f": did you mean '{near[0]}'?" if near else ""
+            raise FilterError(f"{flag}: unknown value '{value}'{hint} {choices}")
+    return values
 
 
 @dataclass(frozen=True)

@@ -8,28 +8,83 @@
     dataplatform new customer NAME ...  stack files for a new customer
     dataplatform new domain NAME ...    a stack file for one more domain
     dataplatform docs [--check]         regenerate docs/reference/ (or check it is current)
+    dataplatform footprints [--check]   the apps' pinned CPU/memory (profiles/footprints.yaml)
 
 Exit codes: 0 done; 1 a mandatory policy is violated (docs --check: a reference file is
-stale); 2 invalid config or input, unknown stack, git error, or a file that exists (a
-message, never a traceback). A batch exits with the worst code of its stacks.
+stale); 2 invalid config or input, unknown stack, git error, a file that exists, or a file
+or folder that cannot be read or written (a message, never a traceback); 130 interrupted
+(Ctrl-C); 141 the reader of the output went away (`plan | head`), quietly. A batch exits
+with the worst code of its stacks.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
+import signal
 import sys
+import threading
+from collections.abc import Generator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from foundation.config import ConfigError
-from foundation.config.loader import STACKS_DIR, available_stacks, stack_file
+# Only light imports here: `run()` checks the temporary directory before the SDKs load.
+from foundation.layout import STACKS_DIR
+
+if TYPE_CHECKING:
+    from dataplatform.plan.planner import Outcome
 
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
+EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE  # 141, as for a command killed by SIGPIPE
+TEMP_VARS = ("TMPDIR", "TEMP", "TMP")  # the variables `tempfile` reads, in its order
+
+
+def _display(path: str | os.PathLike[str]) -> str:
+    """`path` relative to the current folder when it is inside it (as the loader names files)."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith(os.pardir) else rel
+
+
+def _os_error(exc: OSError) -> str:
+    """`file: reason` for an OS error, in one line."""
+    reason = exc.strerror or str(exc)
+    return f"{_display(exc.filename)}: {reason}" if exc.filename else reason
+
+
+def _unreadable(stack: str, stacks_dir: Path) -> str | None:
+    """Why the stack file cannot be read (a folder in its place, no permission, a symlink
+    loop, a stacks folder that cannot be listed), as a config error naming the file or
+    folder; None when it reads or does not exist (the loader names unknown stacks)."""
+    from foundation.config.loader import ConfigError, Problem, stack_file
+
+    path = stack_file(stack, stacks_dir)
+    what, where = "stack file", path
+    try:
+        if os.path.lexists(path):
+            with path.open("rb"):
+                return None
+        what, where = "stacks folder", stacks_dir
+        os.listdir(stacks_dir)  # the loader would list no stack, and say nothing of why
+        return None
+    except OSError as exc:
+        return str(ConfigError(_display(where), [
+            Problem("(file)", f"cannot read the {what}: {exc.strerror or exc}")]))
 
 
 def _offline_plan(args: argparse.Namespace):
     """The stack's offline plan, or the exit code after printing why there is none."""
+    from foundation.config import ConfigError
+    from foundation.config.loader import stack_file
+
+    if problem := _unreadable(args.stack, args.stacks_dir):
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
     from dataplatform.plan.engine import plan_stack
 
     try:
@@ -52,8 +107,25 @@ def _plan(args: argparse.Namespace) -> int:
                       policy_config=args.policy_config, as_json=args.json,
                       rendered=args.rendered, charts=args.charts)
     batch = bool(args.all or args.affected or len(stacks) != 1)
-    return print_outcomes(plan_stacks(stacks, options, args.jobs), batch=batch,
-                          as_json=args.json)
+    refused = {s: p for s in stacks if (p := _unreadable(s, args.stacks_dir))}
+    planned = plan_stacks([s for s in stacks if s not in refused], options, args.jobs)
+    outcomes = _merged(stacks, refused, planned)
+    try:
+        return print_outcomes(outcomes, batch=batch, as_json=args.json)
+    finally:
+        # On Ctrl-C or a closed pipe: stop the workers and the policy packs now.
+        outcomes.close()
+        planned.close()
+
+
+def _merged(stacks: list[str], refused: dict[str, str],
+            planned: Generator[Outcome, None, None]) -> Generator[Outcome, None, None]:
+    """Each stack's outcome in the order asked: refused (unreadable) files' or planned."""
+    from dataplatform.plan.planner import Outcome
+
+    for stack in stacks:
+        yield (Outcome(stack, EXIT_CONFIG, err=refused[stack] + "\n") if stack in refused
+               else next(planned))
 
 
 def _selected(args: argparse.Namespace) -> list[str] | int:
@@ -63,6 +135,8 @@ def _selected(args: argparse.Namespace) -> list[str] | int:
               file=sys.stderr)
         return EXIT_CONFIG
     if args.all:
+        from foundation.config.loader import available_stacks
+
         return available_stacks(args.stacks_dir)
     if not args.affected:
         return list(dict.fromkeys(args.stacks))
@@ -95,12 +169,18 @@ def _render(args: argparse.Namespace) -> int:
         print(f"render: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     if args.out:
-        write_manifests(result, args.out)
+        try:
+            write_manifests(result, args.out)
+        except OSError as exc:
+            print(f"render --out: {_os_error(exc)}", file=sys.stderr)
+            return EXIT_CONFIG
     print(json.dumps(result.summary(), indent=2) if args.json else summary_text(result))
     return EXIT_POLICY if result.errors else EXIT_OK
 
 
 def _stacks(args: argparse.Namespace) -> int:
+    from foundation.config.loader import available_stacks
+
     print("\n".join(available_stacks(args.stacks_dir)))
     return EXIT_OK
 
@@ -108,16 +188,18 @@ def _stacks(args: argparse.Namespace) -> int:
 def _affected(args: argparse.Namespace) -> int:
     import json
 
-    from dataplatform.affected import GitError, affected_stacks
+    from dataplatform.affected import FilterError, GitError, affected_stacks, check_filters
 
     if (args.base is None) == (not args.all):
         print("affected: give --base REF, or --all", file=sys.stderr)
         return EXIT_CONFIG
     try:
+        # Before git: an unknown --kind or --cloud would select nothing, silently.
+        kinds, clouds = check_filters(args.kind, args.cloud)
         result = affected_stacks(args.repo, None if args.all else args.base, args.head,
-                                 kinds=_csv(args.kind), clouds=_csv(args.cloud))
-    except GitError as exc:
-        print(exc, file=sys.stderr)
+                                 kinds=kinds, clouds=clouds)
+    except (GitError, FilterError) as exc:
+        print(exc if isinstance(exc, GitError) else f"affected {exc}", file=sys.stderr)
         return EXIT_CONFIG
     if args.json:
         print(json.dumps(result.as_json(), indent=None if args.compact else 2))
@@ -132,7 +214,25 @@ def _affected(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     from dataplatform import docs
 
-    return EXIT_POLICY if docs.write(check=args.check) else EXIT_OK
+    try:
+        return EXIT_POLICY if docs.write(check=args.check) else EXIT_OK
+    except OSError as exc:
+        print(f"docs: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _footprints(args: argparse.Namespace) -> int:
+    from dataplatform import footprints
+    from dataplatform.rendered import RenderError
+
+    try:
+        return EXIT_POLICY if footprints.write(check=args.check, charts=args.charts) \
+            else EXIT_OK
+    except (RenderError, footprints.FootprintError) as exc:
+        print(f"footprints: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"footprints: {_os_error(exc)}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _csv(value: str | None) -> list[str]:
@@ -142,7 +242,11 @@ def _csv(value: str | None) -> list[str]:
 def _new(args: argparse.Namespace) -> int:
     from dataplatform import onboarding as ob
     from dataplatform._onboarding_render import next_steps
+    from foundation.config import ConfigError
 
+    if args.what == "domain" and (problem := _unreadable(args.platform, args.stacks_dir)):
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
     try:
         if args.what == "customer":
             stacks = ob.customer_stacks(
@@ -261,6 +365,13 @@ def parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true",
                       help="write nothing; exit 1 when a generated file is stale (CI)")
     docs.set_defaults(func=_docs)
+    fp = sub.add_parser("footprints", help="measure each domain app's CPU and memory per "
+                                           "profile from the rendered charts "
+                                           "(profiles/footprints.yaml)")
+    fp.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 when the file is stale (CI)")
+    fp.add_argument("--charts", type=Path, metavar="DIR", help="chart folder (as `render`)")
+    fp.set_defaults(func=_footprints)
     return p
 
 
@@ -269,21 +380,110 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def _temp_dir_problem() -> str | None:
+    """Why no temporary file can be made, or None. Importing the SDKs needs one; `tempfile`
+    would silently pass over a TMPDIR that does not work, or fail deep in an import."""
+    import tempfile
+
+    var = next((v for v in TEMP_VARS if os.environ.get(v)), None)
+    fix = "point TMPDIR at a writable folder (e.g. `export TMPDIR=$HOME/tmp`)"
+    try:
+        if var is None:
+            tempfile.gettempdir()  # raises when no candidate folder takes a file
+            return None
+        with tempfile.TemporaryFile(dir=os.environ[var]):
+            return None
+    except OSError as exc:
+        if var is None:
+            return f"dataplatform: no usable temporary folder ({exc.strerror or exc}): {fix}"
+        return (f"dataplatform: temporary folder {os.environ[var]} (from {var}) is not "
+                f"usable: {exc.strerror or exc}; {fix}, or unset {var}")
+
+
+_interrupted = threading.Event()
+_leaving = threading.Lock()  # one way out: run()'s end, or the interrupt watchdog
+INTERRUPT_GRACE = 3.0
+"""Seconds Ctrl-C gets to unwind before the command leaves anyway."""
+INTERRUPTED = b"dataplatform: interrupted\n"
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    """Ctrl-C: unwind (stopping workers and policy packs on the way), within
+    INTERRUPT_GRACE seconds. A second Ctrl-C is ignored, so the clean-up is not cut short:
+    the watchdog is the way out. The SDK's runtime can catch the KeyboardInterrupt in a
+    program and wait forever for the calls it interrupted; then the watchdog leaves."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _interrupted.set()
+    threading.Timer(INTERRUPT_GRACE, _leave_interrupted).start()
+    raise KeyboardInterrupt
+
+
+def _leave_interrupted() -> None:
+    """The watchdog: kill the policy packs, stop the workers, exit 130."""
+    _leaving.acquire()  # never released: the process ends here or in run()
+    batch = sys.modules.get("dataplatform.plan.batch")
+    if batch is not None:
+        batch.stop_now()
+    with contextlib.suppress(OSError):  # not sys.stderr: a plan may have redirected it
+        os.write(2, INTERRUPTED)
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, even when stderr is gone."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
+
+
+def _quiet_stdout() -> None:
+    """The reader went away: send what is left in stdout's buffer nowhere (the Python
+    docs' advice for BrokenPipeError), so the final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def run() -> NoReturn:
     """The `dataplatform` command: `main()`, then out without the interpreter's teardown.
 
     Tearing down the SDKs' tens of thousands of objects takes 0.3-0.5 s, a third of a
     plan; everything that must outlive the command (output, packs, workers, temporary
-    files) is flushed or stopped by then.
+    files) is flushed or stopped by then. Never a traceback: Ctrl-C exits 130 with one
+    line, a closed pipe exits quietly, an OS error names its file.
     """
+    if problem := _temp_dir_problem():
+        _say(problem)
+        os._exit(EXIT_CONFIG)
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         code = main()
     except SystemExit as exc:  # argparse's usage errors and --help
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if exc.code is not None and not isinstance(exc.code, int):
-            print(exc.code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
+            _say(str(exc.code))
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = EXIT_CLOSED_PIPE
+    except OSError as exc:  # the last resort: the commands name their own files first
+        _say(f"dataplatform: {_os_error(exc)}")
+        code = EXIT_CONFIG
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = EXIT_CLOSED_PIPE
+    except OSError:
+        pass
+    _leaving.acquire()  # the watchdog may be on its way out already
+    if _interrupted.is_set():  # even if the SDK swallowed the KeyboardInterrupt
+        code = EXIT_INTERRUPTED
+        # A stopped pool's queues are garbage now: collected, their semaphores are
+        # released, and multiprocessing's resource tracker does not warn of leaks.
+        gc.collect()
+        _say(INTERRUPTED.decode().rstrip())
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     os._exit(code)
 
 

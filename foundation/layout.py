@@ -5,7 +5,7 @@
 | `stacks/` | stack files (`Pulumi.<stack>.yaml`) | `foundation/config/loader.py` |
 | `charts.lock.yaml` | chart pins | `foundation/charts.py` |
 | `charts-values/<app>/` | layered values per app and profile (charts and our own manifests) | `components/_values.py` |
-| `profiles/` | infrastructure sizes per profile (nodes, databases) | `foundation/profiles.py` |
+| `profiles/` | infrastructure sizes per profile (nodes, databases), app footprints | `foundation/profiles.py`, `foundation/config/quota_fit.py` |
 | `access/` | the least-privilege matrix of workload identities | `components/identity/domain_identities.py` |
 | `monitoring/` | Grafana dashboards and datasources, alert rule templates, exporter collectors | `components/observability/_content.py` |
 | `policies/config/` | per-stack policy enforcement overrides | `dataplatform/plan/policy.py` |

@@ -8,13 +8,16 @@ asked, each with its own output, messages and exit code; `print_outcomes` prints
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import util as mp_util
+from typing import Any
 
 from dataplatform.plan.planner import EXIT_OK, Options, Outcome, Planner
 
@@ -32,29 +35,96 @@ def workers_for(count: int, jobs: int | None = None) -> int:
 
 
 def plan_stacks(stacks: Sequence[str], options: Options,
-                jobs: int | None = None) -> Iterator[Outcome]:
+                jobs: int | None = None) -> Generator[Outcome, None, None]:
     """Each stack's outcome, in the order of `stacks` (platform stacks are best first:
-    a worker then has their plans when its domains reference them)."""
+    a worker then has their plans when its domains reference them).
+
+    Interrupted (Ctrl-C), closed early or failing, it stops its policy pack, or its
+    workers and theirs, before it lets the exception through."""
     workers = workers_for(len(stacks), jobs)
     if workers == 1:
         with Planner(options) as planner:
-            for stack in stacks:
-                yield planner.plan(stack)
+            _planners.add(planner)
+            try:
+                for stack in stacks:
+                    yield planner.plan(stack)
+            finally:
+                _planners.discard(planner)
         return
     # spawn, not fork: a forked child would inherit the parent's gRPC and asyncio state.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(options,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(options,))
+    _pools.add(pool)
+    try:
         futures = [pool.submit(_plan_in_worker, stack) for stack in stacks]
         for future in futures:
             yield future.result()
+    except BaseException:
+        # The workers first: a plain shutdown would wait for the stacks being planned.
+        _terminate(pool)
+        raise
+    finally:
+        _pools.discard(pool)
+    pool.shutdown()
+
+
+# What this process runs now, for `stop_now()`.
+_planners: set[Planner] = set()
+_pools: set[ProcessPoolExecutor] = set()
+
+
+def stop_now() -> None:
+    """Kill the policy packs of this process's planners and stop its workers: for a
+    Ctrl-C that could not unwind (see `dataplatform.cli`), from any thread."""
+    for planner in list(_planners):
+        _kill_pack(planner)
+    for pool in list(_pools):
+        _terminate(pool)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now; each kills its policy pack on SIGTERM (_on_sigterm)."""
+    workers = list((pool._processes or {}).values())  # 3.14: pool.terminate_workers()
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=10)
+        if worker.exitcode is None:
+            worker.kill()
+            worker.join()
+    # The workers are gone: the pool's thread sees it at once, and lets go of the queues
+    # (whose semaphores multiprocessing's resource tracker would report as leaked).
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill_pack(planner: Planner | None) -> None:
+    """SIGKILL the planner's policy pack, if it runs. With os.kill, not Popen's methods:
+    the caller (a signal handler, another thread) may have interrupted them, holding their
+    lock."""
+    proc = planner.pack.proc if planner is not None and planner.pack is not None else None
+    if proc is not None and proc.returncode is None:  # not reaped: the pid is still its
+        with contextlib.suppress(OSError):
+            os.kill(proc.pid, signal.SIGKILL)
 
 
 _worker: Planner | None = None
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """The parent stops this worker (Ctrl-C, a closed pipe): kill the policy pack, leave
+    without a word (no traceback, no teardown)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+    _kill_pack(_worker)
+    os._exit(128 + signum)
+
+
 def _start_worker(options: Options) -> None:
     global _worker
+    # Ctrl-C reaches the whole process group: the parent alone handles it, and stops the
+    # workers with SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     _worker = Planner(options)
     # Pool workers leave through os._exit: a multiprocessing finalizer still runs there,
     # and stops this worker's policy pack.

@@ -237,6 +237,23 @@ def test_cli_bad_ref_or_arguments_exit_2(repo, capsys):
     assert cli.main(["affected", "--all", "--base", "main", "--repo", str(repo.path)]) == 2
 
 
+@pytest.mark.parametrize(("flag", "value", "listed"), [
+    ("--kind", "platfrom", "did you mean 'platform'? (valid: platform, domain)"),
+    ("--kind", "platform,bogus", "unknown value 'bogus' (valid: platform, domain)"),
+    ("--cloud", "azure", "unknown value 'azure' (valid: aws, gcp, local)"),
+    ("--cloud", "aws,gpc", "did you mean 'gcp'? (valid: aws, gcp, local)"),
+    ("--cloud", "", "give at least one value (valid: aws, gcp, local)"),
+])
+def test_cli_an_unknown_filter_value_exits_2_listing_the_valid_ones(repo, capsys, flag,
+                                                                    value, listed):
+    """A filter no stack can match would print nothing and pass: CI would deploy nothing."""
+    code = cli.main(["affected", "--all", flag, value, "--repo", str(repo.path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"affected {flag}: ") and err.rstrip().endswith(listed)
+
+
 def test_the_project_itself_is_a_valid_input():
     """The real checkout: every shipped stack at HEAD, platform stacks first."""
     repo = Path(__file__).resolve().parents[2]

@@ -112,3 +112,56 @@ def test_the_domain_quota_admits_its_apps(stack):
     over = {k: (wanted[k], v) for k, v in quota.items()
             if wanted[k] > parse_quantity(v)}
     assert not over, f"{stack}: apps need more than the quota allows: {over}"
+
+
+# --- profiles/footprints.yaml: the pinned figures the loader checks quotas with ---------------
+
+@pytest.fixture(scope="module")
+def measured() -> str:
+    """What `dataplatform footprints` would write now (two plans and renders, ~25 s)."""
+    from dataplatform import footprints
+    from dataplatform.rendered.helm import SHARED_CHARTS
+
+    if not SHARED_CHARTS.is_dir():
+        pytest.skip(f"{SHARED_CHARTS} is absent: no chart sources to measure "
+                    "profiles/footprints.yaml from (run `dataplatform footprints --check` "
+                    "where ../shared/charts/src is, or pass --charts DIR)")
+    return footprints.text()
+
+
+def test_the_pinned_footprints_are_current(measured):
+    import difflib
+
+    from foundation.config.quota_fit import FOOTPRINTS_FILE
+
+    pinned = FOOTPRINTS_FILE.read_text()
+    diff = "\n".join(difflib.unified_diff(pinned.splitlines(), measured.splitlines(),
+                                          "pinned", "measured", lineterm=""))
+    assert pinned == measured, f"stale: run `dataplatform footprints`\n{diff}"
+
+
+def test_the_rendered_airflow_counts_its_airflow_3_components(measured):
+    """The shared airflow chart is a repackage whose pre-release appVersion drops the
+    api-server, dag-processor and triggerer: they are measured from a stamped copy."""
+    from foundation.config.quota_fit import quantity
+
+    airflow = yaml.safe_load(measured)["dev"]["airflow"]["standing"]
+    # scheduler + statsd alone request 120m; the api-server, dag-processor and triggerer
+    # add a request each
+    assert quantity(airflow["requestsCpu"]) > 0.2
+
+
+def test_footprints_check_exits_1_when_stale_and_0_when_current(measured, monkeypatch,
+                                                                 tmp_path, capsys):
+    from dataplatform import cli, footprints
+
+    monkeypatch.setattr(footprints, "text", lambda charts=None: measured)
+    stale = tmp_path / "footprints.yaml"
+    stale.write_text("dev: {}\n")
+    assert footprints.write(check=True, target=stale) is True
+    assert stale.read_text() == "dev: {}\n"  # --check writes nothing
+    assert "stale: run `dataplatform footprints`" in capsys.readouterr().err
+    assert footprints.write(target=stale) is True and stale.read_text() == measured
+    assert footprints.write(check=True, target=stale) is False
+    # the command itself, on the project's file
+    assert cli.main(["footprints", "--check"]) == 0

@@ -143,6 +143,53 @@ def test_apps_option(tmp_path, capsys):
     assert "unknown app(s) superset" in capsys.readouterr().err
 
 
+# --- quotas that fit: every generated domain loads with its apps
+
+BIG_APPS = "airbyte,airflow,metabase,datahub"
+
+
+def test_a_50_stack_customer_gets_quotas_that_fit_its_apps(tmp_path, capsys):
+    from foundation.config import ConfigError
+    from foundation.config.loader import load_stack_config
+    from foundation.config.quota_fit import quantity, stack_need
+
+    domains = ",".join(f"d{i:02d}" for i in range(25))
+    assert customer(tmp_path, "acme", "aws", domains, "dev,prod", "--apps", BIG_APPS) == 0
+    domain_stacks = [f[len("Pulumi."):-len(".yaml")] for f in files(tmp_path)
+                     if "-platform-" not in f]
+    assert len(domain_stacks) == 50
+    for stack in domain_stacks:
+        cfg = load_stack_config(stack, tmp_path)  # raises ConfigError if the quota is short
+        q, wanted = cfg.isolation.quota, stack_need(cfg)
+        assert wanted is not None
+        admitted = [quantity(v) for v in (q.requests_cpu, q.requests_memory, q.limits_cpu,
+                                          q.limits_memory)]
+        # a quarter of headroom (rounded up to whole cores and GiB), or the model's default
+        assert all(a >= w * 1.25 for a, w in zip(admitted, wanted.totals, strict=True))
+    prod = config(tmp_path, "acme-d00-prod")["isolation"]["quota"]
+    assert quantity(prod["requestsCpu"]) > 8 and quantity(prod["requestsMemory"]) > 24 * 2**30
+    assert "isolation.quota: the apps' footprint" in (
+        tmp_path / "Pulumi.acme-d00-prod.yaml").read_text()
+    # the default quota (8 CPU / 24Gi requests) is refused, with both figures
+    path = tmp_path / "Pulumi.acme-d00-prod.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["config"]["dataplatform:isolation"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as err:
+        load_stack_config("acme-d00-prod", tmp_path)
+    problems = {p.key: p.message for p in err.value.problems}
+    cpu = problems["dataplatform:isolation.quota.requestsCpu"]
+    assert "the enabled apps request " in cpu and "but the quota admits 8: raise it to at " \
+        "least " in cpu
+    assert "but the quota admits 24Gi" in problems["dataplatform:isolation.quota.requestsMemory"]
+
+
+def test_a_domain_whose_apps_fit_the_default_quota_gets_none(tmp_path):
+    assert customer(tmp_path, "acme", "aws", "sales", "dev,prod", "--apps", "metabase") == 0
+    assert "isolation" not in config(tmp_path, "acme-sales-dev")
+    assert "isolation" not in config(tmp_path, "acme-sales-prod")
+
+
 # --- refusals: exit 2, one clear message, nothing written
 
 def refused(tmp_path, capsys, code: int, *needles: str) -> None:
