@@ -35,12 +35,6 @@ OWNED_VALUES = {
     ("dags", "gitSync"): "apps.airflow.dags",
 }
 
-# Chart values that take a credential inline: it would sit in plain text in the stack file
-# and the Helm values. The platform generates these and passes Secret names instead.
-INLINE_CREDENTIALS = (("fernetKey",), ("apiSecretKey",), ("jwtSecret",),
-                      ("webserverSecretKey",), ("data", "metadataConnection", "pass"),
-                      ("data", "brokerUrl"), ("redis", "password"), ("flower", "password"),
-                      ("webserver", "defaultUser", "password"))
 
 
 class AirflowDags(Model):
@@ -123,11 +117,7 @@ class AirflowConfig(AppConfig):
         p = [(f"values.{'.'.join(path)}", f"set {key} instead (the platform computes this "
                                           "value and would replace yours)")
              for path, key in OWNED_VALUES.items() if _has(self.values, path)]
-        # ({secure: ...} there is reported by the loader, as everywhere outside secret keys)
-        p += [(f"values.{'.'.join(path)}", "a credential in plain text: the platform "
-                                           "generates it into a Secret and references it")
-              for path in INLINE_CREDENTIALS if _has(self.values, path)
-              and not _is_encrypted(_get(self.values, path))]
+        # (credentials in the values are refused by the loader, as anywhere in the file)
         if p:
             raise RuleViolations(p)
         return self
@@ -140,16 +130,6 @@ def _has(values: dict[str, Any], path: tuple[str, ...]) -> bool:
             return False
         node = node[key]
     return True
-
-
-def _get(values: dict[str, Any], path: tuple[str, ...]) -> Any:
-    for key in path:
-        values = values[key]
-    return values
-
-
-def _is_encrypted(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
 
 
 def airflow_rules(cfg: StackConfig) -> list[tuple[str, str]]:

@@ -14,8 +14,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from foundation import credentials
 from foundation.config.apps import Apps
 from foundation.config.base import RuleViolations
+from foundation.config.quota_fit import quota_problems
 from foundation.config.secrets import SECRET_ONLY, secret_paths
 from foundation.config.stack import StackConfig
 from foundation.layout import STACKS_DIR
@@ -29,6 +31,11 @@ MAX_NODES = 20_000  # YAML nodes after alias expansion: stops "billion laughs" f
 MAX_BYTES = 256 * 1024  # a stack file is a few KiB; parsing 1 MB of YAML takes seconds
 MAX_DEPTH = 64  # nesting levels: deeper documents overflow the stack in the YAML composer
 MAX_ECHO = 300  # characters of a key or message echoed back
+CREDENTIAL_HINT = ("keep it out of the stack file: point the chart at a Kubernetes Secret (its "
+                   "existingSecret-style key; the platform generates app credentials into "
+                   "Secrets), or use a key documented as a config secret (`pulumi config set "
+                   "--secret`)")
+PROVIDER_HINT = "encrypt it: `pulumi config set --secret {key} <value>`"
 SECRET_HINT = ("an encrypted secret ({secure: ...}), but this key takes a plain value: only "
                "the keys documented as secrets (passwords, tokens, webhooks) take one")
 
@@ -134,7 +141,11 @@ def _duplicate_keys(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> l
 
 
 def _read_yaml(path: Path, source: str) -> Any:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # unreadable, a folder in its place...: this stack, not the batch
+        raise ConfigError(source, [Problem("(file)", f"cannot be read: "
+                                                     f"{exc.strerror or exc}")]) from None
     if len(raw) > MAX_BYTES:
         raise ConfigError(source, [Problem("(file)", f"larger than {MAX_BYTES} bytes")])
     try:
@@ -256,6 +267,12 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
             ours[key] = value
         elif ns not in PROVIDER_NAMESPACES:
             problems.append(Problem(str(full_key), f"unknown config namespace '{ns}'"))
+        else:
+            problems += [Problem(k := _provider_key(full_key, f.path), f"{f.what}: "
+                                 + PROVIDER_HINT.format(key=k))
+                         for f in credentials.find({str(full_key): value})]
+    clear = [Problem(_key(f.path), f"{f.what}: {CREDENTIAL_HINT}")
+             for f in credentials.find(ours)]
     try:
         cfg = StackConfig.model_validate(ours)
     except ValidationError as exc:
@@ -266,14 +283,32 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
                                        and e["type"] == "extra_forbidden")
             for e in exc.errors())]
         problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in secrets]
-        problems.extend(_problems(exc, secrets))
+        problems += _with_credentials(_problems(exc, secrets), clear)
         raise ConfigError(source, problems) from None
     allowed = {tuple(p) for p in secret_paths(cfg)}
     problems += [Problem(_key(loc), f"is {SECRET_HINT}") for loc in _secrets(ours)
                  if tuple(map(str, loc)) not in allowed]
+    problems += clear
+    problems += [Problem(_key((k,)), m) for k, m in quota_problems(cfg)]
     if problems:
         raise ConfigError(source, problems)
     return cfg
+
+
+def _provider_key(full_key: Any, path: tuple[str | int, ...]) -> str:
+    """`aws:assumeRole.externalId`: the form `pulumi config set --path` takes."""
+    return str(full_key) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                                   for p in path[1:])
+
+
+def _with_credentials(model: list[Problem], clear: list[Problem]) -> list[Problem]:
+    """The model's problems merged with the credentials found in clear: a key the model
+    already refuses (a token in a Git URL) keeps the model's more specific message, and
+    what lies below a credential is not reported again."""
+    said = {p.key for p in model}
+    below = tuple(f"{c.key}." for c in clear)
+    return [*(c for c in clear if c.key not in said),
+            *(p for p in model if not p.key.startswith(below))]
 
 
 def load_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
@@ -282,7 +317,9 @@ def load_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
     source = _display(path)
     if not path.is_file():
         known = ", ".join(available_stacks(stacks_dir)) or "none"
-        raise ConfigError(source, [Problem("(stack)", f"unknown stack '{stack}' (known: {known})")])
+        raise ConfigError(source, [Problem("(stack)", f"unknown stack '{stack}'" + "".join(
+            f": did you mean '{n}'?" for n in _near(stack, available_stacks(stacks_dir)))
+            + f" (known: {known})")])
     cfg = parse_stack_config(_read_yaml(path, source), source)
     if cfg.platform is not None:
         _check_platform_ref(cfg, cfg.platform.stack, stacks_dir, source)

@@ -49,7 +49,12 @@ from dataplatform.resolve import site
 from foundation.config.airflow import AirflowConfig, AirflowDags, airflow_rules
 from foundation.config.base import RuleViolations
 from foundation.config.database import database_mode
-from foundation.config.loader import STACKS_DIR, ConfigError, parse_stack_config
+from foundation.config.loader import (
+    STACKS_DIR,
+    ConfigError,
+    load_stack_config,
+    parse_stack_config,
+)
 from foundation.config.secrets import offline_config
 
 pytestmark = pytest.mark.unit
@@ -628,6 +633,8 @@ def test_values_may_not_shadow_typed_settings(values):
 
 @pytest.mark.parametrize("values", [{"fernetKey": "x"}, {"redis": {"password": "x"}},
                                     {"webserver": {"defaultUser": {"password": "x"}}}])
-def test_values_may_not_carry_credentials(values):
-    with pytest.raises(ValueError, match="a credential in plain text"):
-        AirflowConfig.model_validate({"enabled": True, "values": values})
+def test_values_may_not_carry_credentials(values, stacks):
+    stacks.write("cred", {**stacks.shipped("local"),
+                          "apps": {"airflow": {"enabled": True, "values": values}}})
+    with pytest.raises(ConfigError, match="a credential in plain text"):
+        load_stack_config("cred", stacks.path)

@@ -23,6 +23,7 @@ from dataplatform.plan import engine
 from dataplatform.plan.mocks import PlatformMocks
 from dataplatform.plan.render import to_json, to_text
 from dataplatform.program import build, load
+from foundation import credentials
 from foundation.config.loader import STACKS_DIR, available_stacks
 
 pytestmark = pytest.mark.unit
@@ -127,6 +128,25 @@ def test_planted_secrets_never_show_in_the_plan(stack, stacks, monkeypatch):
                    in mocks.monitor.component_outputs.items() if outputs.get("kubeconfig")}
     assert set(kubeconfigs.values()) <= {engine.SECRET}, kubeconfigs
     assert kubeconfigs or not stack.endswith("-platform"), "no cluster output its kubeconfig"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_planned_input_holds_a_credential_in_clear(stack, stacks, monkeypatch):
+    """The loader's own detector, run over what the plan hands the engine (Helm values
+    included): anything it finds that is not masked would be a credential in clear."""
+    plan, _ = planted_plan(stack, variants(stacks)[stack], monkeypatch)
+    found = [f"{r.type} {r.name}: {'.'.join(map(str, f.path))}: {f.what}"
+             for r in plan.resources
+             for f in credentials.find(r.inputs, ignore=[engine.SECRET])]
+    assert found == []
+
+
+def test_the_detector_would_see_a_leaked_credential(stacks, monkeypatch):
+    """Not vacuous: a planted value under a credential key in a Helm release is found."""
+    plan, _ = planted_plan("local-apps", variants(stacks)["local-apps"], monkeypatch)
+    release = next(r for r in plan.resources if r.type.startswith("kubernetes:helm.sh"))
+    leaked = {**release.inputs, "values": {"auth": {"password": "PLANTED-leak"}}}
+    assert credentials.find(leaked, ignore=[engine.SECRET])
 
 
 @pytest.mark.parametrize("stack,min_randoms", [
