@@ -1,7 +1,8 @@
 """DomainIsolation: the fence around one domain on a cluster.
 
 Per namespace: Pod Security labels, a ResourceQuota and LimitRange, default-deny
-NetworkPolicies with explicit allows, and an admin RoleBinding for the domain team.
+NetworkPolicies with explicit allows, and a RoleBinding of the domain team to a Role that
+may not change that fence (components/_domain_admin.py).
 Plus the domain's Argo CD AppProject, restricted to its namespaces and chart repos, and
 forbidden to touch the objects that make up the fence.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import _domain_admin as domain_admin
 from foundation.config.isolation import IsolationConfig
 
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
@@ -87,14 +89,18 @@ class DomainIsolation(pulumi.ComponentResource):
             in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
             self._quota(f"{name}-{role}", ns_name, args, in_ns)
             self._network(f"{name}-{role}", ns_name, args, in_ns)
+            admin_role = k8s.rbac.v1.Role(
+                f"{name}-{role}-admin-role",
+                metadata={"name": domain_admin.ROLE, "namespace": ns_name, "labels": args.labels},
+                rules=domain_admin.RULES, opts=in_ns)
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{role}-admins",
                 metadata={"name": "domain-admins", "namespace": ns_name, "labels": args.labels},
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                          "name": "admin"},
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                          "name": domain_admin.ROLE},
                 subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
                           for g in (s.admin_groups or [f"{args.domain_id}-admins"])],
-                opts=in_ns,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[admin_role]),
             )
             created.append(ns)
         project = None

@@ -27,6 +27,7 @@ from components.cluster._eks_network import (
     existing_network,
 )
 from components.cluster.base import ClusterHandle
+from foundation.cidrs import PUBLIC_MESSAGE, covers_public, shown
 from foundation.config.base import RuleViolations
 
 WORKLOAD_GROUP = "workload"
@@ -79,10 +80,10 @@ class EksClusterArgs:
     def __post_init__(self) -> None:
         # (key, message) pairs: `program.load` reports them as `dataplatform:<key>`.
         p: list[tuple[str, str]] = []
-        if self.profile == "prod" and any(
-                ipaddress.ip_network(c).prefixlen == 0 for c in self.public_access_cidrs):
-            p.append(("cluster.publicAccessCidrs", "0.0.0.0/0 opens the prod API endpoint to "
-                      "the whole internet; list your office/VPN CIDRs, or none for a private "
+        if self.profile == "prod" and covers_public(self.public_access_cidrs):
+            p.append(("cluster.publicAccessCidrs", "opens the prod API endpoint to the "
+                      "internet: " + PUBLIC_MESSAGE.format(cidrs=shown(
+                          list(self.public_access_cidrs))) + ", or none for a private "
                       "endpoint only"))
         if not self.endpoint_private_access and not self.public_access_cidrs:
             p.append(("cluster.aws.endpointPrivateAccess", "with no cluster.publicAccessCidrs "
@@ -192,14 +193,18 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster", args.cluster_role_name,
             iam.service_trust("eks.amazonaws.com", tag_session=True),
             iam.CLUSTER_POLICIES, args.region, self)
+        # Prod platform data is kept as domain data is: the key that decrypts every etcd
+        # Secret and the audit trail survive a mistaken `destroy` or a rename.
+        kept = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True) \
+            if prod else child
         key = aws.kms.Key(f"{name}-secrets-key",
                           description=f"EKS secrets encryption, cluster {args.cluster_name}",
                           enable_key_rotation=True, deletion_window_in_days=30 if prod else 7,
-                          opts=child)
+                          opts=kept)
         # EKS would create this group itself, with no retention; owning it bounds the cost.
         logs = aws.cloudwatch.LogGroup(f"{name}-logs",
                                        name=f"/aws/eks/{args.cluster_name}/cluster",
-                                       retention_in_days=args.log_retention_days, opts=child)
+                                       retention_in_days=args.log_retention_days, opts=kept)
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,

@@ -23,6 +23,7 @@ from components.cluster._gke_network import (
     kubeconfig,
 )
 from components.cluster.base import ClusterHandle
+from foundation.cidrs import PUBLIC_MESSAGE, covers_public, shown
 from foundation.config.gcp import GkePoolOverrides
 from foundation.naming import Naming
 
@@ -77,10 +78,16 @@ class GkeClusterArgs:
     """Encrypt Kubernetes secrets with a Cloud KMS key (application-layer encryption)."""
     deletion_protection: bool
     """Refuse to delete the cluster (prod)."""
+    prod: bool = False
+    """Profile prod: the control plane may not be reachable from the internet."""
 
     def __post_init__(self):
         if self.release_channel and self.version:
             raise ValueError("a pinned version and a release channel are mutually exclusive")
+        if self.prod and covers_public(self.authorized_cidrs):
+            raise ValueError("cluster.publicAccessCidrs opens the prod API endpoint to the "
+                             "internet: " + PUBLIC_MESSAGE.format(cidrs=shown(
+                                 list(self.authorized_cidrs))))
 
 
 def _slug(role: str) -> str:

@@ -138,5 +138,5 @@ def gke_args(cfg: StackConfig) -> GkeClusterArgs:
         existing_subnetwork=g.existing_subnetwork, master_ipv4_cidr=g.master_ipv4_cidr,
         authorized_cidrs=tuple(c.public_access_cidrs), release_channel=g.channel,
         version=None if g.channel else c.version, node_pools=pools,
-        secrets_encryption=prod, deletion_protection=prod,
+        secrets_encryption=prod, deletion_protection=prod, prod=prod,
     )

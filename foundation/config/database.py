@@ -61,6 +61,13 @@ class DatabaseConfig(Model):
         pattern=r"^[1-9][0-9]$",
         description="Postgres major version, pinned (minor versions upgrade automatically).",
     )
+    in_cluster_reason: str | None = Field(
+        None, min_length=10, max_length=300,
+        description="Profile prod with mode 'in-cluster': why this prod stack keeps its "
+        "metadata in a Postgres StatefulSet instead of RDS / Cloud SQL (no standby, no "
+        "point-in-time recovery, backups only through Velero). Required there, refused "
+        "elsewhere: it documents an accepted risk in the stack file.",
+    )
     storage_gb: int = Field(
         50, ge=20, le=65536, description="Initial storage in GiB (grows automatically)."
     )
@@ -112,6 +119,13 @@ def database_rules(cfg: StackConfig) -> list[tuple[str, str]]:
                   f"{db.backup_retention_days} days is below the {PROD_MIN_BACKUP_DAYS} days "
                   "profile 'prod' requires"))
     managed = database_mode(cfg) == "managed"
+    if cfg.profile == "prod" and not managed and not db.in_cluster_reason:
+        p.append(("database.mode", "profile 'prod' keeps its metadata in a managed database "
+                  "(standby, point-in-time recovery): use mode 'managed' or 'auto', or state "
+                  "the accepted risk in database.inClusterReason"))
+    if db.in_cluster_reason and (cfg.profile != "prod" or managed):
+        p.append(("database.inClusterReason", "only for a prod stack whose database.mode is "
+                  "'in-cluster'"))
     for key, value, cloud in (("instanceClass", db.instance_class, "aws"),
                               ("tier", db.tier, "gcp")):
         if value is not None and not (managed and cfg.cloud == cloud):

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from foundation.config.base import Cidr, Model, Quantity, RuleViolations, StackName, dns_label
+
+# Groups Kubernetes fills itself: binding one makes everyone (or every node, every
+# workload, the break-glass superusers) admin of the domain. All of `system:` is reserved.
+EVERYONE = ("system:", "*")
+
+
+def _real_group(value: str) -> str:
+    spelled = value.strip().lower()
+    if not spelled or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"'{value}' is not a group name: no blanks or control characters")
+    if spelled.startswith(EVERYONE):
+        raise ValueError(f"'{value}' is a group Kubernetes fills itself (every user, node, "
+                         "workload or superuser): name your identity provider's group of "
+                         "this domain's admins")
+    return value
 
 
 class QuotaConfig(Model):
@@ -42,7 +57,7 @@ class IsolationConfig(Model):
         default_factory=list,
         description="Extra namespaces for the domain, as suffixes of its main one.",
     )
-    admin_groups: list[str] = Field(
+    admin_groups: list[Annotated[str, AfterValidator(_real_group)]] = Field(
         default_factory=list,
         description="Identity-provider groups made admin of the domain namespaces "
         "(default: '<customer>-<domain>-admins').",

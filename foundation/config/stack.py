@@ -9,11 +9,11 @@ snake_case in Python. Defaults live here and nowhere else.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from foundation.cidrs import PUBLIC_MESSAGE, covers_public, shown
 from foundation.config.airflow import airflow_rules
 from foundation.config.apps import Apps
 from foundation.config.backup import BackupConfig, backup_rules
@@ -32,11 +32,16 @@ from foundation.config.database import DatabaseConfig, database_rules
 from foundation.config.extra import extra_app_rules
 from foundation.config.isolation import IsolationConfig
 from foundation.config.monitoring import AlertingConfig, MonitoringConfig, observability_rules
+from foundation.config.prod_promises import prod_promise_rules
 from foundation.config.regions import REGIONS
 from foundation.config.storage import StorageConfig
 from foundation.config.warehouse import WarehouseConfig
+from foundation.credentials import compact
 from foundation.naming import BASE_MAX, Naming
 
+# Label keys (letters only, lower case) the platform sets on every resource.
+RESERVED_LABELS = {"customer", "domain", "domainid", "environment", "env", "owner", "costcenter",
+                   "costcentre", "managedby"}
 
 class StackConfig(Model):
     """Everything one stack file may say."""
@@ -54,7 +59,9 @@ class StackConfig(Model):
     owner: LabelValue = Field(description="Owning team, as a label/tag value.")
     cost_center: LabelValue = Field(description="Cost center, as a label/tag value.")
     labels: dict[LabelKey, LabelValue] = Field(
-        default_factory=dict, description="Extra labels/tags for every resource."
+        default_factory=dict, description="Extra labels/tags for every resource (not the "
+        "reserved ones the platform sets: customer, domain, environment, owner, cost-center, "
+        "managed-by, domain-id, in any spelling)."
     )
     platform: PlatformRef | None = Field(
         None, description="Domain stacks on a shared cluster: the platform stack."
@@ -76,6 +83,18 @@ class StackConfig(Model):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
 
+    @field_validator("labels")
+    @classmethod
+    def _not_reserved(cls, labels: dict[str, str]) -> dict[str, str]:
+        # Cost showback, NetworkPolicy peers and ownership rest on these: any spelling that
+        # maps onto one (`Cost_Center`, `cost.center`, `managedBy`) would shadow it somewhere.
+        taken = sorted(k for k in labels if compact(k) in RESERVED_LABELS)
+        if taken:
+            raise RuleViolations([(k, "reserved: the platform sets this label from the stack's "
+                                      "own keys (customer, domain, environment, owner, "
+                                      "costCenter)") for k in taken])
+        return labels
+
     @model_validator(mode="after")
     def _rules(self) -> StackConfig:
         p: list[tuple[str, str]] = []
@@ -88,11 +107,10 @@ class StackConfig(Model):
             near = difflib.get_close_matches(self.region, REGIONS[self.cloud], n=1)
             p.append(("region", f"unknown {self.cloud} region '{self.region}'"
                                 + (f" (did you mean '{near[0]}'?)" if near else "")))
-        if self.profile == "prod" and any(
-                ipaddress.ip_network(c).prefixlen == 0 for c in self.cluster.public_access_cidrs):
+        if self.profile == "prod" and covers_public(self.cluster.public_access_cidrs):
             p.append(("cluster.publicAccessCidrs", "a prod API endpoint may not be open to "
-                                                   "the whole internet: list the CIDRs of "
-                                                   "your CI runners and VPN"))
+                      "the internet: " + PUBLIC_MESSAGE.format(
+                          cidrs=shown(self.cluster.public_access_cidrs))))
         if self.cloud == "gcp" and not self.gcp_project:
             p.append(("gcpProject", "cloud 'gcp' needs the GCP project id"))
         if self.cloud == "local" and self.owns_cluster and not self.cluster.kube_context:
@@ -125,6 +143,7 @@ class StackConfig(Model):
         p += observability_rules(self)
         p += airflow_rules(self)
         p += backup_rules(self)
+        p += prod_promise_rules(self)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
                                      f"is longer than {BASE_MAX} characters"))
@@ -145,11 +164,11 @@ class StackConfig(Model):
     def common_labels(self) -> dict[str, str]:
         """Labels/tags every resource carries (the basis of cost showback)."""
         return {
+            **self.labels,  # first: the validator refuses reserved keys, this keeps them ours
             "customer": self.customer,
             "domain": self.domain,
             "environment": self.environment,
             "owner": self.owner,
             "cost-center": self.cost_center,
             "managed-by": "pulumi",
-            **self.labels,
         }

@@ -25,6 +25,23 @@ def test_prod_data_resources_are_protected_and_retained(shipped_plan):
     assert all(r.inputs.get("forceDestroy") in (None, False) for r in data)
 
 
+def test_prod_platform_keys_and_audit_logs_are_protected_and_retained(shipped_plan):
+    """The platform's data gets the domain's protection: the key that decrypts every etcd
+    Secret and the control plane's audit log group."""
+    plan = shipped_plan("aws-platform")
+    kept = plan.by_type("aws:kms/key:Key") + plan.by_type("aws:cloudwatch/logGroup:LogGroup")
+    assert {r.type for r in kept} == {"aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup"}
+    assert [r.name for r in kept if not (r.protect and r.retain_on_delete)] == []
+
+
+def test_prod_gke_secrets_key_is_protected(stacks):
+    cfg = {**stacks.shipped("gcp-platform"), "profile": "prod", "environment": "prod"}
+    cfg["cluster"] = {**cfg.get("cluster", {}), "publicAccessCidrs": ["203.0.113.0/24"]}
+    stacks.write("gcp-prod", cfg)
+    keys = stacks.plan("gcp-prod").by_type("gcp:kms/cryptoKey:CryptoKey")
+    assert keys and all(r.protect for r in keys)
+
+
 def test_dev_data_resources_can_be_torn_down(shipped_plan):
     plan = shipped_plan("gcp-marketing")
     buckets = plan.by_type("gcp:storage/bucket:Bucket")
@@ -93,7 +110,7 @@ def test_app_identity_trusts_the_platform_oidc_provider(stacks):
     ("aws-platform", {"region": "eu-west-9"}, "dataplatform:region",
      "unknown aws region 'eu-west-9' (did you mean"),
     ("aws-platform", {"cluster": {"publicAccessCidrs": ["0.0.0.0/0"]}},
-     "dataplatform:cluster.publicAccessCidrs", "may not be open to the whole internet"),
+     "dataplatform:cluster.publicAccessCidrs", "may not be open to the internet"),
     ("gcp-platform", {"cluster": {"network": {"vpcCidr": "10.44.0.0/16"}}},
      "dataplatform:cluster.network.podCidr", "overlaps vpcCidr"),
     ("aws-finance", {"database": {"backupRetentionDays": 3}},

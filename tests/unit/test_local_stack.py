@@ -114,10 +114,35 @@ def test_ipv6_egress_excepts_private_ipv6_and_mixes_with_ipv4(stacks):
 def test_domain_team_is_admin_in_its_namespace_only(plan):
     rb = plan.get("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", f"{TOP}-isolation-main-admins")
     assert rb.inputs["metadata"]["namespace"] == NS
-    assert rb.inputs["roleRef"]["kind"] == "ClusterRole" and rb.inputs["roleRef"]["name"] == "admin"
+    assert rb.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                    "name": "domain-admin"}
     assert rb.inputs["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
                                       "name": "acme-marketing-admins"}]
     assert not plan.by_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+    role = plan.get("kubernetes:rbac.authorization.k8s.io/v1:Role",
+                    f"{TOP}-isolation-main-admin-role")
+    assert role.inputs["metadata"]["namespace"] == NS
+    assert role.inputs["metadata"]["name"] == "domain-admin"
+
+
+def _grants(rules, group, resource) -> set[str]:
+    return {v for r in rules if group in r["apiGroups"] or "*" in r["apiGroups"]
+            if resource in r["resources"] or "*" in r["resources"] for v in r["verbs"]}
+
+
+def test_domain_admins_cannot_undo_their_own_fence(plan):
+    """Built-in `admin` may delete NetworkPolicies: the domain's Role may only read the
+    fence, and still runs the day-to-day work."""
+    rules = plan.get("kubernetes:rbac.authorization.k8s.io/v1:Role",
+                     f"{TOP}-isolation-main-admin-role").inputs["rules"]
+    for group, resource in [("networking.k8s.io", "networkpolicies"), ("", "resourcequotas"),
+                            ("", "limitranges"), ("monitoring.coreos.com", "alertmanagerconfigs")]:
+        assert _grants(rules, group, resource) == {"get", "list", "watch"}, resource
+    assert not any("*" in r["verbs"] or "escalate" in r["verbs"] or "bind" in r["verbs"]
+                   for r in rules)
+    for group, resource in [("apps", "deployments"), ("", "secrets"), ("", "pods/exec"),
+                            ("batch", "cronjobs"), ("rbac.authorization.k8s.io", "rolebindings")]:
+        assert {"create", "update", "delete"} <= _grants(rules, group, resource), resource
 
 
 def test_app_project_is_restricted(plan):

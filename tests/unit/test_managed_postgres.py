@@ -51,6 +51,7 @@ BASE = {"kind": "domain", "cluster": {"mode": "dedicated"}, "customer": "acme",
         "owner": "finance-data", "costCenter": "cc-4711"}
 AWS = {**BASE, "cloud": "aws", "region": "eu-west-1"}
 GCP = {**BASE, "cloud": "gcp", "region": "europe-west1", "gcpProject": "acme-data-prod"}
+REASON = "Lab tenant, rebuilt nightly from the lake."  # prod in-cluster states why
 LOCAL = {**BASE, "cloud": "local", "profile": "dev", "environment": "dev",
          "cluster": {"mode": "dedicated", "kubeContext": "kind-dataplatform"}}
 
@@ -548,7 +549,9 @@ def test_provision_helper_rejects_names_that_are_not_identifiers():
     ({**GCP, "profile": "dev", "environment": "dev"}, "managed", "managed"),
 ])
 def test_database_mode(base, mode, expected):
-    assert database_mode(config(base, mode=mode)) == expected
+    reason = {"inClusterReason": REASON} if (base["profile"], mode) == ("prod", "in-cluster") \
+        else {}
+    assert database_mode(config(base, mode=mode, **reason)) == expected
 
 
 def test_defaults():
@@ -569,7 +572,8 @@ def test_defaults():
      "database.tier sizes a managed database on cloud 'gcp'"),
     (GCP, {"instanceClass": "db.m7g.large"}, "database.instanceClass",
      "database.instanceClass sizes a managed database on cloud 'aws'"),
-    (AWS, {"mode": "in-cluster", "instanceClass": "db.m7g.large"}, "database.instanceClass",
+    (AWS, {"mode": "in-cluster", "instanceClass": "db.m7g.large", "inClusterReason": REASON},
+     "database.instanceClass",
      "this stack's database is in-cluster on 'aws'"),
 ])
 def test_cross_section_rules(base, database, key, message):
@@ -612,7 +616,8 @@ def test_the_database_follows_the_cloud_and_mode():
         assert (args.namespace, tuple(args.databases)) == (NAMESPACE, APPS)
         assert args.labels == site(cfg).k8s_labels
     assert sql.user_labels == site(config(GCP)).gcp_labels
-    for cfg in (config(AWS, mode="in-cluster"), config(GCP, mode="in-cluster"),
+    for cfg in (config(AWS, mode="in-cluster", inClusterReason=REASON),
+                config(GCP, mode="in-cluster", inClusterReason=REASON),
                 config({**AWS, "profile": "dev", "environment": "dev"}), config(LOCAL)):
         args = resolved(cfg)
         assert type(args) is InClusterPostgresArgs, cfg.cloud
