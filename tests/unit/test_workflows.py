@@ -82,6 +82,8 @@ def test_actions_are_pinned_and_keys_are_short_lived(path):
         for step in steps(job, "pulumi/actions"):
             w = step["with"]
             assert (w["stack-name"], w["policyPacks"]) == ("${{ matrix.stack }}", "policies")
+            # a stack added by the PR does not exist in the backend yet: create it first
+            assert w["upsert"] is True, f"{name}: a brand-new stack would fail"
             assert "PULUMI_BACKEND_URL" in w["cloud-url"]
             assert "PULUMI_BACKEND_URL" in job["env"]["PULUMI_BACKEND_URL"]
             assert "stack" in job["concurrency"]["group"], f"{name}: concurrency per stack"
