@@ -15,6 +15,7 @@ resource's inputs, so the two cannot drift apart. It judges a value two ways:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,8 +66,9 @@ class Finding:
 
 
 def compact(key: str) -> str:
-    """`ADMIN_PASSWORD`, `admin-password`, `adminPassword` -> `adminpassword`."""
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+    """`ADMIN_PASSWORD`, `admin-password`, `adminPassword`, `ｐａｓｓｗｏｒｄ`, `pass\u200bword`
+    -> `adminpassword` / `password`: compatibility forms folded, separators dropped."""
+    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKC", key).casefold())
 
 
 def credential_key(key: str) -> bool:
@@ -116,6 +118,9 @@ def _walk(value: Any, path: tuple[str | int, ...], key: str | None,
         yield from _pair(value, path, ignore)
         names = _reference_keys(value)
         for k, v in value.items():
+            if isinstance(k, str) and (what := form(k)):  # a DSN used as a key is one still
+                # (found at the parent: the key itself must not be echoed back)
+                yield Finding(path, f"{what}, as one of the keys here")
             yield from _walk(v, (*path, str(k)), None if k in names else str(k), ignore)
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):

@@ -176,3 +176,14 @@ def test_a_dsn_under_a_credential_name_is_judged_by_its_form():
     env = [{"name": "TARGET_DSN", "value": "postgres://$(U):$(P)@db/x"},
            {"name": "TARGET_DSN", "value": "postgres://u:hunter2@db/x"}]
     assert [f.path for f in credentials.find({"env": env})] == [("env", 1, "value")]
+
+
+@pytest.mark.parametrize("key", ["ｐａｓｓｗｏｒｄ", "pass\u200bword", "PASSWORD\u00ad", "ﬁleToken"])
+def test_compatibility_and_invisible_characters_do_not_hide_a_key(key):
+    assert credentials.credential_key(key), key
+
+
+def test_a_credential_used_as_a_key_is_found():
+    found = credentials.find({"hosts": {"postgresql://app:hunter2@db/app": True}})
+    assert [(f.path, f.what) for f in found] == [
+        (("hosts",), "a URL with a user and password, as one of the keys here")]
