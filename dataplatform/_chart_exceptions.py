@@ -16,22 +16,37 @@ PASS_THROUGH: dict[str, tuple[str, ...]] = {
     "kube-prometheus-stack": ("alertmanager.config", "grafana.grafana.ini"),
 }
 
+# Kubernetes maps of free-form keys (labels, annotations, node selectors, env as a map),
+# by the name of their values key (case-insensitive, `podLabels`, `commonAnnotations`...):
+# open even where the chart's default fills in an example, as long as that default is a
+# flat map of scalars (airflow's `labels: {app.kubernetes.io/instance: airflow}`).
+OPEN_MAP_NAMES = r"(?i)(labels|annotations|nodeselector|^env|^extraenv)$"
+
 # Keys the pinned chart's templates read although its values.yaml leaves them out or only
-# shows them in comments (read off the templates of that version; re-check on a bump).
-# Accepted with everything below them.
+# shows them in comments (read off the templates of that version, named beside each;
+# re-check on a bump). Accepted with everything below them, in our values files and in
+# stack overrides alike (they are in chart-keys/: run `dataplatform chart-keys` after a change).
 TEMPLATE_ONLY_KEYS: dict[str, tuple[str, ...]] = {
-    "airbyte": ("global.database.userSecretKey", "global.database.passwordSecretKey",
-                "global.storage.s3", "global.storage.gcs", "global.storage.minio.endpoint",
-                "global.storage.minio.accessKeyIdSecretKey",
-                "global.storage.minio.secretAccessKeySecretKey"),
+    "airbyte": (
+        # templates/config/_database.tpl
+        "global.database.userSecretKey", "global.database.passwordSecretKey",
+        # templates/config/_storage.tpl (and gcs-log-creds-secret.yaml, minio.yaml)
+        "global.storage.s3", "global.storage.gcs", "global.storage.minio.endpoint",
+        "global.storage.minio.accessKeyIdSecretKey",
+        "global.storage.minio.secretAccessKeySecretKey"),
+    # templates/deployment.yaml (`.Values.javaOpts`, `.Values.strategy`,
+    # `.Values.database.existingSecret*`); values.yaml shows the database ones commented out.
     "metabase": ("javaOpts", "strategy", *(f"database.{k}" for k in (
         "existingSecret", "existingSecretUsernameKey", "existingSecretPasswordKey",
         "existingSecretHostKey", "existingSecretPortKey", "existingSecretDatabaseNameKey",
         "existingSecretEncryptionKeyKey", "existingSecretConnectionURIKey"))),
-    # Read by the 1.1.0 templates, shown only in its README / commented defaults.
+    # Read by the 1.1.0 templates, shown only in its README / commented defaults:
+    # charts/datahub-frontend/templates/deployment.yaml (existingGmsSecret),
+    # templates/kafka-setup-job.yml and datahub-upgrade/_upgrade.tpl (kafka.*, auth).
     "datahub": ("datahub-frontend.existingGmsSecret", "global.kafka.replicationFactor",
                 "global.kafka.partitions", "global.elasticsearch.auth"),
-    # The opensearch subchart's defaults list only `requests`; its template renders the map.
+    # The opensearch subchart's defaults list only `requests`; its
+    # templates/statefulset.yaml renders the whole `resources` map.
     "datahub-prerequisites": ("opensearch.resources.limits",),
 }
 

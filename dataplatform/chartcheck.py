@@ -23,13 +23,15 @@ from components._values import deep_merge
 
 # What the pinned charts' values files do not say (kept apart: data, re-checked per bump).
 from dataplatform._chart_exceptions import (
+    OPEN_MAP_NAMES,
     PASS_THROUGH,
     RUNTIME_SIZED,
     SWITCHED_BY,
     TEMPLATE_ONLY_KEYS,
     TEST_HOOK_KEYS,
 )
-from foundation import yamlfile
+from foundation import chartkeys, yamlfile
+from foundation.chartkeys import ANY, FREE, GLOBAL, ITEMS, PATTERNS
 from foundation.layout import REPO_ROOT
 
 _SchemaRef = tuple[Any, Any]  # (schema node, document root for `$ref`)
@@ -143,102 +145,141 @@ def _schema_children(schemas: list[_SchemaRef], key: str) -> tuple[list[_SchemaR
     return children, free
 
 
-# --- unknown keys
+# --- known keys: the tree of `foundation/chartkeys.py`, built from defaults and schema
 
 def _is_free(default: Any) -> bool:
     return default is None or (isinstance(default, Mapping) and not default)
 
 
-def _check_map(ours: Mapping[str, Any], d_nodes: list[Any], s_nodes: list[_SchemaRef],
-               path: str, ctx: _Ctx) -> None:
-    if path in ctx.pass_through or any(_is_free(d) for d in d_nodes):
-        return
-    d_maps = [d for d in d_nodes if isinstance(d, Mapping)]
-    schemas = _expand(s_nodes)
-    if not d_maps and not any(k in s for s, _ in schemas for k in _DECLARING):
-        return  # nothing says which keys exist here (scalar default, bare object schema)
-    for key, value in ours.items():
-        if _join(path, key) in ctx.pass_through:
-            continue  # a TEMPLATE_ONLY_KEYS entry (or a pass-through block)
-        child_s, free = _schema_children(schemas, str(key))
-        child_d = [m[key] for m in d_maps if key in m]
-        if not free and not child_d and not child_s:
-            ctx.out.append(_join(path, key))
-        elif not free:
-            _check_value(value, child_d, child_s, _join(path, key), ctx)
-
-
-def _check_value(value: Any, d_nodes: list[Any], s_nodes: list[_SchemaRef],
-                 path: str, ctx: _Ctx) -> None:
-    if isinstance(value, Mapping):
-        _check_map(value, d_nodes, s_nodes, path, ctx)
-    elif isinstance(value, list):
-        # A default list whose first element is a map is the element's template; any other
-        # default list (empty, of scalars) or a non-list default leaves elements free-form.
-        if any(not (isinstance(d, list) and d and isinstance(d[0], Mapping)) for d in d_nodes):
-            return
-        elem_d = [d[0] for d in d_nodes]
-        elem_s = [(s["items"], root) for s, root in _expand(s_nodes)
-                  if isinstance(s.get("items"), Mapping)]
-        if not elem_d and not elem_s:
-            return
-        for i, item in enumerate(value):
-            if isinstance(item, Mapping):
-                _check_map(item, elem_d, elem_s, f"{path}[{i}]", ctx)
+_MAX_DEPTH = 40  # deeper than any chart's values; stops a self-referencing schema
 
 
 @dataclass
 class _Ctx:
-    pass_through: frozenset[str]
-    globals_d: list[Any]
-    globals_s: list[_SchemaRef]
-    out: list[str]
+    accepted: frozenset[str]   # PASS_THROUGH blocks and TEMPLATE_ONLY_KEYS of the chart
+    globals_node: Any          # the tree of `global`, shared by the chart and its subcharts
 
 
-def _check_chart(ours: Mapping[str, Any], chart: Chart, path: str, extra_d: list[Any],
-                 extra_s: list[_SchemaRef], ctx: _Ctx) -> None:
-    """Like `_check_map`, plus `global` and bundled subcharts at a chart's top level."""
+def _leaf(d_nodes: list[Any], schemas: list[_SchemaRef]) -> Any:
+    """A node that accepts anything below: null for a scalar, `*` for an open map/list."""
+    scalar = all(not isinstance(d, Mapping | list) and d is not None for d in d_nodes) and all(
+        s.get("type") not in ("object", "array") and s.get("additionalProperties") is not True
+        for s, _ in schemas)
+    return None if scalar else FREE
+
+
+def _map_node(d_nodes: list[Any], s_nodes: list[_SchemaRef], path: str,
+              ctx: _Ctx, depth: int) -> dict[str, Any] | None:
+    """The keys a map value may have at `path`, or None when it is free-form there."""
+    if path in ctx.accepted or any(_is_free(d) for d in d_nodes) or depth > _MAX_DEPTH:
+        return None
+    d_maps = [d for d in d_nodes if isinstance(d, Mapping)]
+    if d_maps and re.search(OPEN_MAP_NAMES, path.rsplit(".", 1)[-1]) and all(
+            not isinstance(v, Mapping | list) for m in d_maps for v in m.values()):
+        return None  # labels, annotations...: an example in the defaults, not a key list
+    schemas = _expand(s_nodes)
+    if not d_maps and not any(k in s for s, _ in schemas for k in _DECLARING):
+        return None  # nothing says which keys exist here (scalar default, bare object schema)
+    keys = dict.fromkeys(str(k) for m in d_maps for k in m)
+    keys.update(dict.fromkeys(str(k) for s, _ in schemas
+                              if isinstance(s.get("properties"), Mapping)
+                              for k in s["properties"]))
+    # A TEMPLATE_ONLY_KEYS entry (or a pass-through block) whose parent is here.
+    keys.update(dict.fromkeys(a[len(path) + 1:] if path else a for a in ctx.accepted
+                              if a.startswith(f"{path}." if path else "")
+                              and "." not in (a[len(path) + 1:] if path else a)))
+    node: dict[str, Any] = {}
+    for key in keys:
+        child_path = _join(path, key)
+        child_s, free = _schema_children(schemas, key)
+        child_d = [m[k] for m in d_maps for k in m if str(k) == key]
+        node[key] = (FREE if child_path in ctx.accepted or free
+                     else _value_node(child_d, child_s, child_path, ctx, depth + 1))
+    patterns = {p: _value_node([], [(sub, root)], _join(path, p), ctx, depth + 1)
+                for s, root in schemas for p, sub in (s.get("patternProperties") or {}).items()}
+    if patterns:
+        node[PATTERNS] = patterns
+    extra = [s.get("additionalProperties") for s, _ in schemas]
+    if any(e is True for e in extra):
+        node[ANY] = FREE
+    elif rest := [(e, root) for (s, root), e in zip(schemas, extra, strict=True)
+                  if isinstance(e, Mapping)]:
+        node[ANY] = _value_node([], rest, _join(path, "*"), ctx, depth + 1)
+    return node
+
+
+def _value_node(d_nodes: list[Any], s_nodes: list[_SchemaRef], path: str,
+                ctx: _Ctx, depth: int) -> Any:
+    """The node of a key whose defaults are `d_nodes` and schemas `s_nodes`."""
+    as_map = _map_node(d_nodes, s_nodes, path, ctx, depth)
+    # A default list whose first element is a map is the element's template; any other
+    # default list (empty, of scalars) or a non-list default leaves elements free-form.
+    as_list = None
+    if all(isinstance(d, list) and d and isinstance(d[0], Mapping) for d in d_nodes):
+        elem_s = [(s["items"], root) for s, root in _expand(s_nodes)
+                  if isinstance(s.get("items"), Mapping)]
+        if d_nodes or elem_s:
+            as_list = _map_node([d[0] for d in d_nodes], elem_s, f"{path}[]", ctx, depth + 1)
+    if as_map is None and as_list is None:
+        return _leaf(d_nodes, _expand(s_nodes))
+    if as_map is None:
+        return [as_list]
+    if as_list is not None:
+        as_map[ITEMS] = as_list
+    return as_map
+
+
+def _chart_node(chart: Chart, path: str, extra_d: list[Any], extra_s: list[_SchemaRef],
+                ctx: _Ctx) -> Any:
+    """A chart's top level: its keys, `global`, and each bundled subchart under its key."""
     # An empty `<sub>: {}` block in the parent adds nothing; only all-empty means free-form.
     d_nodes = [d for d in (chart.defaults, *extra_d) if not _is_free(d)] or [{}]
     s_nodes = [*([(chart.schema, chart.schema)] if chart.schema else []), *extra_s]
-    rest = {}
-    for key, value in ours.items():
-        child_path = _join(path, key)
-        if key == "global":
-            _check_value(value, ctx.globals_d, ctx.globals_s, child_path, ctx)
-        elif key in chart.subcharts and isinstance(value, Mapping):
-            # Helm merges the parent's `<sub>:` block onto the subchart's own defaults.
-            schemas = _expand(s_nodes)
-            _check_chart(value, chart.subcharts[key], child_path,
-                         [d[key] for d in d_nodes if isinstance(d, Mapping) and key in d],
-                         _schema_children(schemas, key)[0], ctx)
-        else:
-            rest[key] = value
-    _check_map(rest, d_nodes, s_nodes, path, ctx)
+    node = _map_node(d_nodes, s_nodes, path, ctx, 0)
+    if node is None:
+        return FREE
+    # A subchart's `global` is the chart's (Helm shares it): a reference, not a copy.
+    node["global"] = GLOBAL if path and ctx.globals_node != FREE else ctx.globals_node
+    schemas = _expand(s_nodes)
+    for key, sub in chart.subcharts.items():
+        # Helm merges the parent's `<sub>:` block onto the subchart's own defaults.
+        node[key] = _chart_node(sub, _join(path, key),
+                                [d[key] for d in d_nodes if isinstance(d, Mapping) and key in d],
+                                _schema_children(schemas, key)[0], ctx)
+    return node
 
 
-def unknown_keys(values: Mapping[str, Any], chart_dir: Path) -> list[str]:
-    """Dotted paths (`a.b`, `a.list[0].c`) of keys in `values` the chart does not know.
+@cache
+def key_tree(chart_dir: Path) -> Any:
+    """The values keys the chart at `chart_dir` knows, as a `foundation/chartkeys.py` tree.
 
     Known: present in the defaults, or declared by `values.schema.json` (see the subset above).
     Free-form (anything goes below): a default that is `{}` or null, a default list that is
     empty or not of maps, a default scalar where we set a map, `additionalProperties: true`,
-    the `PASS_THROUGH` blocks and the `TEMPLATE_ONLY_KEYS`. A key naming a bundled subchart
+    the `PASS_THROUGH` blocks, the `TEMPLATE_ONLY_KEYS`, and a flat map of scalars under a
+    name of `OPEN_MAP_NAMES` (labels, annotations...). A key naming a bundled subchart
     is checked against that subchart's defaults and schema plus the parent's block for it.
     `global` is checked against the top-level chart's `global` and every subchart's non-empty
     `global`; it is free-form when the top-level chart's `global` is empty or absent.
     """
     chart = load_chart(Path(chart_dir))
-    root_global = chart.defaults.get("global")
-    globals_d = [c.defaults["global"] for c in _walk_charts(chart)
-                 if not _is_free(c.defaults.get("global"))]
-    globals_s = [s for c in _walk_charts(chart) if c.schema
-                 for s in _schema_children(_expand([(c.schema, c.schema)]), "global")[0]]
     accepted = PASS_THROUGH.get(chart.name, ()) + TEMPLATE_ONLY_KEYS.get(chart.name, ())
-    ctx = _Ctx(frozenset(accepted),
-               [None] if _is_free(root_global) else globals_d, globals_s, [])
-    _check_chart(values, chart, "", [], [], ctx)
-    return sorted(set(ctx.out))
+    ctx = _Ctx(frozenset(accepted), FREE)
+    if not _is_free(chart.defaults.get("global")):
+        globals_d = [c.defaults["global"] for c in _walk_charts(chart)
+                     if not _is_free(c.defaults.get("global"))]
+        globals_s = [s for c in _walk_charts(chart) if c.schema
+                     for s in _schema_children(_expand([(c.schema, c.schema)]), "global")[0]]
+        ctx.globals_node = _value_node(globals_d, globals_s, "global", ctx, 1)
+    return _chart_node(chart, "", [], [], ctx)
+
+
+def unknown_keys(values: Mapping[str, Any], chart_dir: Path) -> list[str]:
+    """Dotted paths (`a.b`, `a.list[0].c`) of keys in `values` the chart does not know
+    (see `key_tree`)."""
+    found = {"".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in u.path).lstrip(".")
+             for u in chartkeys.unknown_keys(values, key_tree(Path(chart_dir)))}
+    return sorted(found)
 
 
 # --- resources

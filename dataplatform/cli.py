@@ -9,6 +9,7 @@
     dataplatform new domain NAME ...    a stack file for one more domain
     dataplatform docs [--check]         regenerate docs/reference/ (or check it is current)
     dataplatform footprints [--check]   the apps' pinned CPU/memory (profiles/footprints.yaml)
+    dataplatform chart-keys [--check]   the pinned charts' values keys (chart-keys/)
 
 Exit codes: 0 done; 1 a mandatory policy is violated (docs --check: a reference file is
 stale); 2 invalid config or input, unknown stack, git error, a file that exists, or a file
@@ -235,6 +236,19 @@ def _footprints(args: argparse.Namespace) -> int:
     return EXIT_CONFIG
 
 
+def _chart_keys(args: argparse.Namespace) -> int:
+    from dataplatform import chart_keys
+
+    try:
+        stale = chart_keys.write(check=args.check, charts=args.charts)
+        return EXIT_POLICY if stale and args.check else EXIT_OK
+    except chart_keys.ChartKeysError as exc:
+        print(f"chart-keys: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"chart-keys: {_os_error(exc)}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
@@ -372,6 +386,15 @@ def parser() -> argparse.ArgumentParser:
                     help="write nothing; exit 1 when the file is stale (CI)")
     fp.add_argument("--charts", type=Path, metavar="DIR", help="chart folder (as `render`)")
     fp.set_defaults(func=_footprints)
+    keys = sub.add_parser("chart-keys", help="write the values keys of each pinned chart "
+                                             "version (chart-keys/), which the loader checks "
+                                             "stack values overrides against")
+    keys.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when a file is stale (CI)")
+    keys.add_argument("--charts", type=Path, metavar="DIR",
+                      help="one folder of defaults per chart (default: "
+                           "../shared/charts/defaults)")
+    keys.set_defaults(func=_chart_keys)
     return p
 
 

@@ -4,6 +4,7 @@
 |---|---|---|
 | `stacks/` | stack files (`Pulumi.<stack>.yaml`) | `foundation/config/loader.py` |
 | `charts.lock.yaml` | chart pins | `foundation/charts.py` |
+| `chart-keys/` | values keys per pinned chart version (generated: `dataplatform chart-keys`) | `foundation/chartkeys.py` |
 | `charts-values/<app>/` | layered values per app and profile (charts and our own manifests) | `components/_values.py` |
 | `profiles/` | infrastructure sizes per profile (nodes, databases), app footprints | `foundation/profiles.py`, `foundation/config/quota_fit.py` |
 | `access/` | the least-privilege matrix of workload identities | `components/identity/domain_identities.py` |
@@ -19,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 STACKS_DIR = REPO_ROOT / "stacks"
 LOCK_FILE = REPO_ROOT / "charts.lock.yaml"
 VALUES_DIR = REPO_ROOT / "charts-values"
+CHART_KEYS_DIR = REPO_ROOT / "chart-keys"
 PROFILES_DIR = REPO_ROOT / "profiles"
 ACCESS_DIR = REPO_ROOT / "access"
 MONITORING_DIR = REPO_ROOT / "monitoring"

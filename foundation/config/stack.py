@@ -35,6 +35,7 @@ from foundation.config.monitoring import AlertingConfig, MonitoringConfig, obser
 from foundation.config.prod_promises import prod_promise_rules
 from foundation.config.regions import REGIONS
 from foundation.config.storage import StorageConfig
+from foundation.config.values_keys import values_key_rules
 from foundation.config.warehouse import WarehouseConfig
 from foundation.credentials import compact
 from foundation.naming import BASE_MAX, Naming
@@ -144,6 +145,7 @@ class StackConfig(Model):
         p += airflow_rules(self)
         p += backup_rules(self)
         p += prod_promise_rules(self)
+        p += values_key_rules(self)
         if len(self.naming.base) > BASE_MAX:
             p.append(("environment", f"'{self.naming.base}' (customer-domain-environment) "
                                      f"is longer than {BASE_MAX} characters"))
