@@ -84,3 +84,12 @@ def pack():
 
     with PolicyPackClient() as client:
         yield client
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say, at the end of the run, how many checks skipped for missing chart data."""
+    from chart_data import chart_data_skips, summary_line
+
+    count = chart_data_skips(terminalreporter.stats.get("skipped", []))
+    if count:
+        terminalreporter.write_sep("!", summary_line(count), red=True, bold=True)

@@ -70,6 +70,9 @@ class Plan:
     """Outputs with secret values kept, to answer StackReferences; never printed."""
     profile: str = ""
     """The stack's profile (its policy levels follow it); not part of the printed plan."""
+    offline_values: frozenset[str] = field(default_factory=frozenset, repr=False)
+    """Values only the mocks made (ARNs, ids, endpoints: `mocks.offline_value`), its own
+    and its referenced stacks'; the text plan marks the outputs holding one."""
 
     @property
     def secret_outputs(self) -> list[str]:
@@ -220,13 +223,15 @@ def plan_loaded(loaded: LoadedStack, stacks_dir: Path = STACKS_DIR,
 
     cfg, stack = loaded.cfg, loaded.name
     references: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    offline: frozenset[str] = frozenset()
     if cfg.platform is not None:
         if cfg.platform.stack in _seen:
             raise RuntimeError(f"stack reference cycle: {' -> '.join((*_seen, stack))}")
         ref = plan_stack(cfg.platform.stack, stacks_dir, (*_seen, stack), cache)
         references[fq_stack(cfg.platform.organization, cfg.platform.stack)] = (
             ref.raw_outputs, ref.secret_outputs)
-    plan = run_program(stack, lambda: build(loaded), PlatformMocks(references),
+        offline = ref.offline_values
+    plan = run_program(stack, lambda: build(loaded), PlatformMocks(references, offline),
                        config=offline_config(cfg), listener=listener)
     plan.profile = cfg.profile
     if cache is not None and cfg.kind == "platform":
@@ -259,7 +264,8 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
     _sync_await(run_pulumi_func(main))
     resources = sorted(monitor.recorded, key=lambda r: r.urn)
     plan = Plan(PROJECT, stack, resources, dict(sorted(monitor.stack_outputs.items())),
-                raw_outputs=monitor.raw_stack_outputs)
+                raw_outputs=monitor.raw_stack_outputs,
+                offline_values=frozenset(getattr(mocks, "offline", ())))
     pulumi_settings.ROOT.set(None)
     return plan
 

@@ -96,6 +96,7 @@ class Planner:
         return outcome
 
     def _plan(self, stack: str) -> Outcome:
+        from dataplatform.plan.placeholders import placeholder_warnings
         from dataplatform.plan.render import to_json, to_text
         from dataplatform.program import load
 
@@ -106,6 +107,8 @@ class Planner:
         except (ConfigError, ValueError) as exc:  # a stack or policy config file: named
             print(exc, file=sys.stderr)
             return Outcome(stack, EXIT_CONFIG)
+        for warning in placeholder_warnings(loaded.cfg, stack_file(stack, opts.stacks_dir)):
+            print(warning, file=sys.stderr)
         try:
             plan = self._run(loaded, check)
         except (ConfigError, ValueError) as exc:
