@@ -66,8 +66,8 @@ class Finding:
 
 
 def compact(key: str) -> str:
-    """`ADMIN_PASSWORD`, `admin-password`, `adminPassword`, `ｐａｓｓｗｏｒｄ`, `pass\u200bword`
-    -> `adminpassword` / `password`: compatibility forms folded, separators dropped."""
+    """`ADMIN_PASSWORD`, `admin-password`, `adminPassword` -> `adminpassword`; full-width
+    letters, ligatures and invisible characters folded (NFKC), separators dropped."""
     return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKC", key).casefold())
 
 

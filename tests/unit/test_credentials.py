@@ -178,7 +178,9 @@ def test_a_dsn_under_a_credential_name_is_judged_by_its_form():
     assert [f.path for f in credentials.find({"env": env})] == [("env", 1, "value")]
 
 
-@pytest.mark.parametrize("key", ["ｐａｓｓｗｏｒｄ", "pass\u200bword", "PASSWORD\u00ad", "ﬁleToken"])
+@pytest.mark.parametrize("key", [
+    "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44",  # full-width "password"
+    "pass\u200bword", "PASSWORD\u00ad", "\ufb01leToken"])
 def test_compatibility_and_invisible_characters_do_not_hide_a_key(key):
     assert credentials.credential_key(key), key
 
