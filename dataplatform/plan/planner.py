@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from foundation.config import ConfigError
-from foundation.config.loader import STACKS_DIR, stack_file
+from foundation.config.loader import STACKS_DIR, _display, stack_file
 
 if TYPE_CHECKING:
     from dataplatform.plan._streamed import StreamedCheck
@@ -96,6 +96,7 @@ class Planner:
         return outcome
 
     def _plan(self, stack: str) -> Outcome:
+        from dataplatform.plan.esc import esc_notice
         from dataplatform.plan.placeholders import placeholder_warnings
         from dataplatform.plan.render import to_json, to_text
         from dataplatform.program import load
@@ -109,6 +110,9 @@ class Planner:
             return Outcome(stack, EXIT_CONFIG)
         for warning in placeholder_warnings(loaded.cfg, stack_file(stack, opts.stacks_dir)):
             print(warning, file=sys.stderr)
+        path = stack_file(stack, opts.stacks_dir)
+        if (notice := esc_notice(path, _display(path))) is not None:
+            print(notice, file=sys.stderr)
         try:
             plan = self._run(loaded, check)
         except (ConfigError, ValueError) as exc:

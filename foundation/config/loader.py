@@ -254,6 +254,9 @@ def parse_stack_config(data: Any, source: str) -> StackConfig:
     if not isinstance(data, dict):
         raise ConfigError(source, [Problem("(file)", "expected a mapping with a 'config' key")])
     problems = [Problem(str(k), "unknown top-level key") for k in data if k not in FILE_KEYS]
+    if "environment" in data and esc_imports(data) is None:
+        problems.append(Problem("environment", "a list of Pulumi ESC environment names "
+                                               "(project/name), or {imports: [...]}"))
     config = data.get("config")
     if not isinstance(config, dict):
         problems.append(Problem("config", "missing, or not a mapping of config keys"))
@@ -309,6 +312,19 @@ def _with_credentials(model: list[Problem], clear: list[Problem]) -> list[Proble
     below = tuple(f"{c.key}." for c in clear)
     return [*(c for c in clear if c.key not in said),
             *(p for p in model if not p.key.startswith(below))]
+
+
+def esc_imports(data: Any) -> list[str] | None:
+    """The ESC environments a stack file imports (`environment: [a, b]` or
+    `environment: {imports: [...]}`); None when the key is malformed."""
+    env = data.get("environment") if isinstance(data, dict) else None
+    if isinstance(env, dict) and set(env) <= {"imports"}:
+        env = env.get("imports")
+    if env is None:
+        return []
+    if isinstance(env, list) and all(isinstance(e, str) and e.strip() for e in env):
+        return list(env)
+    return None
 
 
 def load_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
