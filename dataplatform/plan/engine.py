@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from dataplatform.program import LoadedStack
 
 SECRET = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass
@@ -138,6 +139,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self.raw_stack_outputs: dict[str, Any] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the
+        qualified type being the parent's qualified type, `$`, the resource's own type (the
+        root Stack's type left out). MockMonitor keeps only the parent's last type, so the
+        URNs a runbook passes to `pulumi up --replace` would not match a real stack's."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)

@@ -41,7 +41,8 @@ def test_rendered_objects_carry_the_engines_urn_and_the_release_namespace(local_
     gms = next(r for r in extra if r.inputs["kind"] == "Deployment"
                and r.inputs["metadata"]["name"] == "datahub-datahub-gms")
     assert gms.inputs["metadata"]["namespace"] == "acme-marketing-dev"
-    assert gms.urn == ("urn:pulumi:local::dataplatform::dataplatform:apps:HelmApp$"
+    assert gms.urn == ("urn:pulumi:local::dataplatform::dataplatform:stack:DomainStack$"
+                       "dataplatform:apps:DataHub$dataplatform:apps:HelmApp$"
                        "kubernetes:argoproj.io/v1alpha1:Application$"
                        "kubernetes:apps/v1:Deployment::acme-marketing-dev/datahub-datahub-gms")
     assert gms.urn.count("::") == 3

@@ -21,6 +21,26 @@ def test_every_shipped_stack_plans_cleanly(shipped_plan, stack):
     assert not [f for f in plan.policy if f["level"] == "mandatory"]
 
 
+@pytest.mark.parametrize("stack", ["aws-finance", "local"])
+def test_urns_are_the_engines(shipped_plan, stack):
+    """`urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the qualified type being
+    the parent's qualified type, `$`, the resource's own type, the root Stack's type left
+    out (the engine's resource.NewURN): the URNs a runbook hands `pulumi up --replace`."""
+    plan = shipped_plan(stack)
+    by_urn = {r.urn: r for r in plan.resources}
+    deep = 0
+    for r in plan.resources:
+        chain, parent = [r.type], by_urn.get(r.parent or "")
+        while parent is not None:
+            chain.insert(0, parent.type)
+            parent = by_urn.get(parent.parent or "")
+        assert r.urn == f"urn:pulumi:{stack}::dataplatform::{'$'.join(chain)}::{r.name}"
+        deep += len(chain) > 2
+    assert deep > 10, "no resource three levels deep: the chain would not be tested"
+    assert all(r.parent is None or r.parent in by_urn or r.parent.endswith(
+        f"::pulumi:pulumi:Stack::dataplatform-{stack}") for r in plan.resources)
+
+
 def test_both_profiles_and_all_clouds_are_shipped(stacks):
     shipped = [stacks.shipped(s) for s in available_stacks()]
     assert {s["profile"] for s in shipped} == {"dev", "prod"}
