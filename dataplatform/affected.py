@@ -100,6 +100,11 @@ class StackInfo:
         ref = self.raw.get("dataplatform:platform")
         return ref.get("stack") if isinstance(ref, dict) else None
 
+    @property
+    def example(self) -> bool:
+        """A shipped example: previewed, never deployed (unknown: not an example)."""
+        return self._get("example") is True
+
     def matrix_entry(self) -> dict[str, str]:
         return {"stack": self.name, "kind": self.kind,
                 **{k: str(self._get(k) or "") for k in ("cloud", "profile", "region")}}
@@ -227,8 +232,10 @@ def _order(stacks: Iterable[StackInfo]) -> list[StackInfo]:
 
 
 def affected_stacks(repo: Path, base: str | None, head: str = "HEAD", *,
-                    kinds: Iterable[str] = (), clouds: Iterable[str] = ()) -> Affected:
-    """The stacks the change `base...head` touches; every stack when `base` is None."""
+                    kinds: Iterable[str] = (), clouds: Iterable[str] = (),
+                    deployable: bool = False) -> Affected:
+    """The stacks the change `base...head` touches; every stack when `base` is None.
+    `deployable` leaves out the example stacks (`example: true`)."""
     stacks = stacks_at(repo, head)
     paths = changed_files(repo, base, head) if base is not None else ["--all"]
     reasons: dict[str, list[str]] = {}
@@ -244,5 +251,6 @@ def affected_stacks(repo: Path, base: str | None, head: str = "HEAD", *,
     kinds, clouds = set(kinds), set(clouds)
     chosen = [s for s in stacks.values() if s.name in reasons
               and (not kinds or s.kind in kinds)
-              and (not clouds or s.matrix_entry()["cloud"] in clouds)]
+              and (not clouds or s.matrix_entry()["cloud"] in clouds)
+              and not (deployable and s.example)]
     return Affected(_order(chosen), sorted(removed), reasons)

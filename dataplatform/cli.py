@@ -198,7 +198,7 @@ def _affected(args: argparse.Namespace) -> int:
         # Before git: an unknown --kind or --cloud would select nothing, silently.
         kinds, clouds = check_filters(args.kind, args.cloud)
         result = affected_stacks(args.repo, None if args.all else args.base, args.head,
-                                 kinds=kinds, clouds=clouds)
+                                 kinds=kinds, clouds=clouds, deployable=args.deployable)
     except (GitError, FilterError) as exc:
         print(exc if isinstance(exc, GitError) else f"affected {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -270,11 +270,13 @@ def _new(args: argparse.Namespace) -> int:
                 stacks_dir=args.stacks_dir, gcp_project=args.gcp_project,
                 labels=ob.Labels(args.owner, args.cost_center),
                 kube_context=args.kube_context,
-                public_access_cidrs=_csv(args.public_access_cidrs), apps=_csv(args.apps))
+                public_access_cidrs=_csv(args.public_access_cidrs), apps=_csv(args.apps),
+                alerts=ob.AlertEmail(args.alert_email, args.smtp_relay))
         else:
             stacks = [ob.domain_stack(args.name, platform=args.platform,
                                       stacks_dir=args.stacks_dir, owner=args.owner,
-                                      cost_center=args.cost_center, apps=_csv(args.apps))]
+                                      cost_center=args.cost_center, apps=_csv(args.apps),
+                                      alerts=ob.AlertEmail(args.alert_email, args.smtp_relay))]
         ob.write(stacks)
     except (ConfigError, ob.OnboardingError) as exc:
         print(exc, file=sys.stderr)
@@ -317,6 +319,11 @@ def _add_new(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--cost-center", help="cost center label (default: a placeholder)")
         p.add_argument("--apps", help="comma-separated built-in apps to enable "
                                       "(default: none)")
+        p.add_argument("--alert-email", metavar="ADDRESS",
+                       help="prod: where the alerts go, by email (default: a placeholder)")
+        p.add_argument("--smtp-relay", metavar="HOST:PORT",
+                       help="prod: the SMTP relay the alert emails go through "
+                            "(default: a placeholder)")
         p.set_defaults(func=_new)
 
 
@@ -370,6 +377,8 @@ def parser() -> argparse.ArgumentParser:
     affected.add_argument("--compact", action="store_true", help="JSON on one line")
     affected.add_argument("--kind", help="only these kinds, e.g. platform or domain")
     affected.add_argument("--cloud", help="only these clouds, e.g. aws,gcp")
+    affected.add_argument("--deployable", action="store_true",
+                          help="leave out the example stacks (`example: true`): for deploys")
     affected.add_argument("--repo", type=Path, default=Path.cwd(),
                           help="the git checkout of the project (default: the current folder)")
     affected.set_defaults(func=_affected)

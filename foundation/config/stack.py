@@ -59,6 +59,10 @@ class StackConfig(Model):
     gcp_project: GcpProject | None = Field(None, description="GCP project id (cloud gcp).")
     owner: LabelValue = Field(description="Owning team, as a label/tag value.")
     cost_center: LabelValue = Field(description="Cost center, as a label/tag value.")
+    example: bool = Field(
+        False, description="A stack shipped as an example of the accelerator: CI previews "
+        "it on every pull request, but the deploy workflow skips it (`dataplatform affected "
+        "--deployable`). Remove it (or set false) to deploy the stack from CI.")
     labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Extra labels/tags for every resource (not the "
         "reserved ones the platform sets: customer, domain, environment, owner, cost-center, "

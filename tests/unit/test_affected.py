@@ -264,3 +264,27 @@ def test_the_project_itself_is_a_valid_input():
     kinds = [yaml.safe_load((STACKS_DIR / f"Pulumi.{n}.yaml").read_text())["config"]
              ["dataplatform:kind"] for n in names if (STACKS_DIR / f"Pulumi.{n}.yaml").exists()]
     assert kinds == sorted(kinds, key=lambda k: k != "platform")
+
+
+def test_example_stacks_are_previewed_but_not_deployed(repo, capsys, monkeypatch):
+    """`example: true` keeps a stack out of `--deployable` (the deploy workflow's call),
+    not out of the preview; a stack opts in by dropping the flag."""
+    repo.stack("demo", {**repo.config("local"), "domain": "demo", "example": True})
+    repo.stack("real", {**repo.config("local"), "domain": "real", "example": False})
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    assert cli.main(["affected", "--base", "main"]) == 0
+    assert {"demo", "real"} <= set(capsys.readouterr().out.split())
+    assert cli.main(["affected", "--base", "main", "--deployable"]) == 0
+    deployable = capsys.readouterr().out.split()
+    assert "real" in deployable and "demo" not in deployable
+
+
+def test_the_deploy_workflow_deploys_only_deployable_stacks():
+    text = (Path(__file__).resolve().parents[2] / ".github" / "workflows" / "deploy.yml"
+            ).read_text()
+    calls = [line for line in text.splitlines() if "dataplatform affected" in line
+             and "--kind" in line]
+    assert calls, "the deploy workflow no longer selects stacks with dataplatform affected"
+    block = text[text.index(calls[0]):text.index(calls[0]) + 200]
+    assert "--deployable" in block
