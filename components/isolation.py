@@ -99,7 +99,7 @@ class DomainIsolation(pulumi.ComponentResource):
                 role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                           "name": domain_admin.ROLE},
                 subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
-                          for g in (s.admin_groups or [f"{args.domain_id}-admins"])],
+                          for g in s.effective_admin_groups(args.domain_id)],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[admin_role]),
             )
             created.append(ns)

@@ -3,7 +3,8 @@
 Security baseline: private nodes behind Cloud NAT, a control plane reachable only from
 `cluster.publicAccessCidrs`, Workload Identity, Shielded Nodes with secure boot, a
 least-privilege node service account, Dataplane V2 (NetworkPolicy enforcement) and, in
-prod, Kubernetes secrets encrypted with a Cloud KMS key and deletion protection.
+prod, Kubernetes secrets encrypted with a Cloud KMS key and deletion protection. With
+`cluster.gcp.securityGroup`, Google Groups for RBAC: the domains' admin groups are Google Groups.
 Labels come from the GCP provider's default labels; nothing here sets them.
 """
 
@@ -80,6 +81,10 @@ class GkeClusterArgs:
     """Refuse to delete the cluster (prod)."""
     prod: bool = False
     """Profile prod: the control plane may not be reachable from the internet."""
+    security_group: str | None = None
+    """Google Groups for RBAC: `gke-security-groups@<domain>`, whose member groups (by
+    email) GKE puts in a user's Kubernetes groups, so the domains' RoleBindings to
+    `isolation.adminGroups` reach people. None: off."""
 
     def __post_init__(self):
         if self.release_channel and self.version:
@@ -225,6 +230,8 @@ class GkeCluster(pulumi.ComponentResource):
                 managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(
                     enabled=True)),
             cost_management_config=gcp.container.ClusterCostManagementConfigArgs(enabled=True),
+            authenticator_groups_config=gcp.container.ClusterAuthenticatorGroupsConfigArgs(
+                security_group=args.security_group) if args.security_group else None,
             deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_deps))
 

@@ -68,6 +68,13 @@ class DomainStack(pulumi.ComponentResource):
             in_cluster, pulumi.ResourceOptions(depends_on=[isolation]))
         cloud_after_fence = pulumi.ResourceOptions.merge(
             in_cloud, pulumi.ResourceOptions(depends_on=[isolation]))
+        if fence.settings.admin_principals:  # aws only (dataplatform/resolve/domain.py)
+            from components.cluster.eks_access import EksAdminAccess, EksAdminAccessArgs
+
+            EksAdminAccess(f"{name}-admin-access", EksAdminAccessArgs(
+                handle.name, fence.settings.admin_principals,
+                fence.settings.effective_admin_groups(fence.domain_id)),
+                opts=cloud_after_fence)
 
         main_ns, enabled = args.namespace, list(args.apps.built_in)
         lake = build_lake(name, args.lake, site.region, after_fence, in_cloud)

@@ -42,18 +42,20 @@ def resolve(cfg: StackConfig) -> PlatformStackArgs | DomainStackArgs:
     s = site(cfg)
     if cfg.kind == "platform":
         owned = part(lambda: cluster.owned_cluster(cfg, s))
+        part(lambda: domain.admin_rules(cfg))
         _raise(problems)
         assert owned is not None
         return PlatformStackArgs(site=s, owned=owned)
     where: Any = (part(lambda: cluster.owned_cluster(cfg, s)) if cfg.owns_cluster
                   else cluster.shared_cluster(cfg))
     apps = domain.apps(cfg)
+    fence = part(lambda: domain.isolation(cfg, s))
     lake = part(lambda: domain.lake(cfg, s))
     db = part(lambda: domain.database(cfg, s, list(apps.databases)))
     _raise(problems)
-    assert where is not None and lake is not None and db is not None
+    assert where is not None and fence is not None and lake is not None and db is not None
     return DomainStackArgs(
-        site=s, delivery=cfg.delivery, cluster=where, isolation=domain.isolation(cfg, s),
+        site=s, delivery=cfg.delivery, cluster=where, isolation=fence,
         source_repos=domain.source_repos(cfg), lake=lake, database=db, apps=apps,
         alerting=cfg.alerting if alerting_enabled(cfg) else None)
 

@@ -139,4 +139,5 @@ def gke_args(cfg: StackConfig) -> GkeClusterArgs:
         authorized_cidrs=tuple(c.public_access_cidrs), release_channel=g.channel,
         version=None if g.channel else c.version, node_pools=pools,
         secrets_encryption=prod, deletion_protection=prod, prod=prod,
+        security_group=g.security_group,
     )

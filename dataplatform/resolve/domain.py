@@ -15,6 +15,7 @@ from foundation.charts import allowed_repos
 from foundation.config.base import RuleViolations
 from foundation.config.database import database_mode, instance_size, load_profile, max_storage_gb
 from foundation.config.extra import build_order
+from foundation.config.gcp import GROUP_EMAIL
 from foundation.config.stack import StackConfig
 from foundation.naming import LAKE_ZONES
 
@@ -26,13 +27,37 @@ if TYPE_CHECKING:
 
 
 def isolation(cfg: StackConfig, site: Site) -> DomainIsolationArgs:
-    """The fence: every namespace of the domain (the main one first) and its rules."""
+    """The fence: every namespace of the domain (the main one first) and its rules;
+    RuleViolations when its admins could not reach it on the stack's cloud."""
+    admin_rules(cfg)
     naming = cfg.naming
     return DomainIsolationArgs(
         domain_id=naming.base,
         namespaces=[naming.namespace(), *(naming.namespace(x)
                                           for x in cfg.isolation.extra_namespaces)],
         settings=cfg.isolation, labels=site.k8s_labels, private_ports=private_ports(cfg))
+
+
+def admin_rules(cfg: StackConfig) -> None:
+    """How a person reaches the domain's admin groups depends on the cloud: EKS access
+    entries map IAM principals (aws only), and GKE's only group source is Google Groups
+    for RBAC, whose groups are emails."""
+    iso, p = cfg.isolation, []
+    if cfg.kind == "platform" and (iso.admin_principals or iso.admin_groups):
+        p.append(("isolation", "admin groups and principals are a domain's: set them in "
+                               "each domain stack"))
+    elif iso.admin_principals and cfg.cloud != "aws":
+        p.append(("isolation.adminPrincipals", "IAM principals get EKS access entries: "
+                  f"cloud 'aws' only, not '{cfg.cloud}'" + (
+                      " (on gcp, name Google Groups in adminGroups)" if cfg.cloud == "gcp"
+                      else "")))
+    if cfg.cloud == "gcp" and cfg.kind != "platform":
+        p += [(f"isolation.adminGroups.{i}", f"'{g}' is not a Google Group email: on GKE "
+               "a user's groups are the Google Groups (lowercase emails) under the cluster's "
+               "cluster.gcp.securityGroup") for i, g in enumerate(iso.admin_groups)
+              if not GROUP_EMAIL.match(g)]
+    if p:
+        raise RuleViolations(p)
 
 
 def private_ports(cfg: StackConfig) -> list[int]:

@@ -10,6 +10,7 @@ its control plane is pinned to `cluster.version`. The cross-section half of this
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -17,6 +18,17 @@ from pydantic import AfterValidator, Field, model_validator
 from foundation.config.base import Cidr, Model, RuleViolations
 
 CHANNELS = ("RAPID", "REGULAR", "STABLE")
+SECURITY_GROUP_LOCAL = "gke-security-groups"
+# A Google Group address: what Google Groups for RBAC puts in a user's Kubernetes groups.
+GROUP_EMAIL = re.compile(
+    r"^[a-z0-9][a-z0-9._+-]*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def _security_group(value: str) -> str:
+    if not GROUP_EMAIL.match(value) or value.partition("@")[0] != SECURITY_GROUP_LOCAL:
+        raise ValueError(f"'{value}' is not the Google Groups for RBAC group: GKE takes only "
+                         f"{SECURITY_GROUP_LOCAL}@<your Workspace domain>")
+    return value
 
 
 def _slash28(value: str) -> str:
@@ -77,6 +89,13 @@ class GcpClusterSettings(Model):
         None,
         description="Existing subnetwork (id or self link) in the cluster's region, holding "
         "the secondary ranges podRangeName and serviceRangeName.",
+    )
+    security_group: Annotated[str, AfterValidator(_security_group)] | None = Field(
+        None,
+        description="Google Groups for RBAC: the group gke-security-groups@<your domain> "
+        "whose member groups GKE puts in a user's Kubernetes groups. Domains then name "
+        "their isolation.adminGroups by those groups' emails. None: RoleBindings to groups "
+        "reach no one on this cluster.",
     )
     pod_range_name: str = Field(
         "pods", description="Name of the subnetwork's secondary range for pods."

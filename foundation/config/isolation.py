@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -21,6 +22,31 @@ def _real_group(value: str) -> str:
         raise ValueError(f"'{value}' is a group Kubernetes fills itself (every user, node, "
                          "workload or superuser): name your identity provider's group of "
                          "this domain's admins")
+    return value
+
+
+# An IAM role or user, as EKS access entries take it: the principal itself, with its path
+# (an IAM Identity Center permission set's role lives under aws-reserved/sso.amazonaws.com/).
+IAM_PRINCIPAL = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|user)/(?:[A-Za-z0-9_+=,.@-]+/)*"
+    r"[A-Za-z0-9_+=,.@-]{1,64}$")
+SSO_PATH = "role/aws-reserved/sso.amazonaws.com/"
+
+
+def _iam_principal(value: str) -> str:
+    if ":sts::" in value or ":assumed-role/" in value:
+        raise ValueError(f"'{value}' is an STS session, which EKS access entries refuse: give "
+                         "the ARN of the role it assumed, arn:aws:iam::<account>:role/<name>")
+    if not IAM_PRINCIPAL.match(value):
+        raise ValueError(f"'{value}' is not an IAM role or user ARN "
+                         "(arn:aws:iam::<12-digit account>:role/<path/>name)")
+    if ":role/aws-service-role/" in value:
+        raise ValueError(f"'{value}' is a service-linked role: EKS gives no access entry to "
+                         "one; name the role your people assume")
+    if ":role/AWSReservedSSO_" in value:
+        raise ValueError(f"'{value}' lacks its path: an IAM Identity Center role is "
+                         f"arn:aws:iam::<account>:{SSO_PATH}<region>/AWSReservedSSO_… "
+                         "(aws iam list-roles --path-prefix /aws-reserved/sso.amazonaws.com/)")
     return value
 
 
@@ -59,8 +85,21 @@ class IsolationConfig(Model):
     )
     admin_groups: list[Annotated[str, AfterValidator(_real_group)]] = Field(
         default_factory=list,
-        description="Identity-provider groups made admin of the domain namespaces "
-        "(default: '<customer>-<domain>-admins').",
+        description="Groups made admin of the domain namespaces (RoleBinding subjects; "
+        "default: '<customer>-<domain>-<environment>-admins'). How a person lands in them: "
+        "aws, the IAM roles of adminPrincipals; gcp, Google Groups (emails) that are "
+        "members of the platform's cluster.gcp.securityGroup; local, a client certificate "
+        "or OIDC token carrying the group.",
+    )
+    admin_principals: list[Annotated[str, AfterValidator(_iam_principal)]] = Field(
+        default_factory=list,
+        description="aws: IAM roles (or users) whose sessions are the domain's admins: each "
+        "gets an EKS access entry on the cluster carrying adminGroups, and no access "
+        "policy (the RoleBinding authorizes). An IAM Identity Center permission set is its "
+        "role's full ARN, path included (arn:aws:iam::<account>:role/aws-reserved/"
+        "sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<id>). EKS allows one access "
+        "entry per principal and cluster: a role admin of two domains on one cluster, or "
+        "the role that deploys the cluster, cannot be listed.",
     )
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
     limit_range: LimitRangeConfig = Field(default_factory=LimitRangeConfig)
@@ -84,6 +123,13 @@ class IsolationConfig(Model):
                               if self.extra_namespaces.count(n) > 1})]
         if "main" in self.extra_namespaces:
             p.append(("extraNamespaces", "'main' is reserved for the domain's main namespace"))
+        p += [("adminPrincipals", f"'{a}' is listed more than once (EKS allows one access "
+               "entry per principal)") for a in sorted({a for a in self.admin_principals
+                                                         if self.admin_principals.count(a) > 1})]
         if p:
             raise RuleViolations(p)
         return self
+
+    def effective_admin_groups(self, domain_id: str) -> list[str]:
+        """The groups the domain's RoleBindings bind, and its EKS access entries carry."""
+        return list(self.admin_groups) or [f"{domain_id}-admins"]
