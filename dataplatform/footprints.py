@@ -63,6 +63,10 @@ _APPS = {"airbyte": {"enabled": True}, "airflow": {"enabled": True},
              "jobs": [{"name": "daily", "schedule": "0 5 * * *",
                        "command": "dbt build"}]}]}}
 _COMMON = {"customer": "fp", "owner": "footprints", "costCenter": "cc-0"}
+# A prod stack needs an alert receiver (foundation/config/monitoring.py); email needs no
+# secret and adds no workload to measure.
+_EMAIL = {"email": {"to": ["footprints@fp.example"], "from": "alertmanager@fp.example",
+                    "smarthost": "smtp.fp.example:587"}}
 # Room for anything: the quota is what is being measured, not what may be checked.
 _UNBOUNDED = {"quota": {"requestsCpu": "1000", "requestsMemory": "4000Gi",
                         "limitsCpu": "1000", "limitsMemory": "4000Gi"}}
@@ -75,14 +79,15 @@ STACKS: dict[str, dict[str, dict[str, Any]]] = {
         "isolation": _UNBOUNDED, "apps": _APPS}},
     "prod": {
         "fp-platform-prod": {**_COMMON, "environment": "prod", "profile": "prod",
-                             "cloud": "aws", "kind": "platform", "region": "eu-west-1"},
+                             "cloud": "aws", "kind": "platform", "region": "eu-west-1",
+                             "monitoring": {"platformReceiver": _EMAIL}},
         "fp-measure-prod": {
             **_COMMON, "domain": "measure", "environment": "prod", "profile": "prod",
             "cloud": "aws", "kind": "domain", "region": "eu-west-1",
             "platform": {"stack": "fp-platform-prod"}, "database": {
                 "mode": "in-cluster",
                 "inClusterReason": "measures the in-cluster Postgres of profile prod"},
-            "isolation": _UNBOUNDED, "apps": _APPS}},
+            "isolation": _UNBOUNDED, "apps": _APPS, "alerting": {"receivers": [_EMAIL]}}},
 }
 
 

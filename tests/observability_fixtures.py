@@ -15,7 +15,9 @@ RECEIVERS = {
         {"slack": {"webhookUrl": ENC, "channel": "#marketing-data"}},
         {"email": {"to": ["data-oncall@acme.io"], "from": "alerts@acme.io",
                    "smarthost": "smtp.acme.io:587", "username": "alerts",
-                   "password": ENC}}]},
+                   "password": ENC}},
+        {"pagerduty": {"routingKey": ENC}},
+        {"webhook": {"url": ENC}}]},
     "monitoring": {"platformReceiver": {"slack": {"webhookUrl": ENC,
                                                   "channel": "#platform"}}},
 }

@@ -2,10 +2,12 @@
 
 Two forms of the same receiver:
 - the platform team's, in the Alertmanager's own configuration (`alertmanager.config` of the
-  chart): secrets are files (`api_url_file`, `auth_password_file`) mounted from a Secret
+  chart): secrets are files (`api_url_file`, `auth_password_file`, `routing_key_file`,
+  `url_file`: Alertmanager >= 0.26, the chart pins 0.34) mounted from a Secret
   listed in `alertmanager.alertmanagerSpec.secrets` (at /etc/alertmanager/secrets/<name>/);
 - a domain's, in an AlertmanagerConfig (monitoring.coreos.com/v1alpha1) in the domain's
-  namespace: secrets are Secret key references the operator resolves.
+  namespace: secrets are Secret key references the operator resolves (`apiURL`,
+  `authPassword`, `routingKey`, `urlSecret` of the v1alpha1 CRD).
 The secret values come from the stack's config secrets (`config_secret`), into a Kubernetes
 Secret created by the caller; Helm values and the AlertmanagerConfig only name it.
 """
@@ -26,20 +28,25 @@ SLACK_TITLE = ('[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'
 SLACK_TEXT = ('{{ range .Alerts }}*{{ .Labels.severity }}* {{ .Annotations.summary }}\n'
               '{{ .Annotations.runbook_url }}\n{{ end }}')
 
+SECRET_FIELDS: dict[str, tuple[str, str]] = {
+    "slack": ("slack-webhook-url", "slack.webhookUrl"),
+    "email": ("smtp-password", "email.password"),
+    "pagerduty": ("pagerduty-routing-key", "pagerduty.routingKey"),
+    "webhook": ("webhook-url", "webhook.url"),
+}
+"""Receiver kind -> (key in the receivers' Secret, config path below the receiver)."""
+
 
 def secret_key(receiver: Receiver, index: int | None = None) -> str | None:
     """Key of the receiver's secret in the receivers' Secret (None: it has none)."""
-    if receiver.slack:
-        key = "slack-webhook-url"
-    elif receiver.email and receiver.email.password:
-        key = "smtp-password"
-    else:
+    if receiver.email and not receiver.email.password:
         return None
+    key = SECRET_FIELDS[receiver.kind][0]
     return key if index is None else f"{key}-{index}"
 
 
 def _config_path(receiver: Receiver, prefix: str) -> str:
-    return f"{prefix}.slack.webhookUrl" if receiver.slack else f"{prefix}.email.password"
+    return f"{prefix}.{SECRET_FIELDS[receiver.kind][1]}"
 
 
 def secret_data(receivers: Sequence[tuple[Receiver, str, int | None]]
@@ -50,10 +57,9 @@ def secret_data(receivers: Sequence[tuple[Receiver, str, int | None]]
 
 
 def _email(receiver: Receiver) -> EmailReceiver:
-    """The email integration of a receiver that is not Slack: Receiver's validator requires
-    exactly one of the two."""
+    """The email integration of a receiver of kind email."""
     if receiver.email is None:
-        raise ValueError("a receiver needs exactly one of slack or email")
+        raise ValueError(f"a {receiver.kind} receiver has no email settings")
     return receiver.email
 
 
@@ -71,6 +77,10 @@ def alertmanager_receiver(name: str, receiver: Receiver | None, secret: str | No
         if receiver.slack.channel:
             slack["channel"] = receiver.slack.channel
         out["slack_configs"] = [slack]
+    elif receiver.pagerduty:
+        out["pagerduty_configs"] = [{"routing_key_file": path, "send_resolved": True}]
+    elif receiver.webhook:
+        out["webhook_configs"] = [{"url_file": path, "send_resolved": True}]
     else:
         e = _email(receiver)
         email = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
@@ -90,7 +100,7 @@ def alertmanager_config_spec(domain: str, receivers: Sequence[Receiver], secret:
     it before the platform's routes with continue: true, and the platform's tree then drops
     `notify=domain` alerts (charts-values/kube-prometheus-stack/values.yaml).
     """
-    slack, email = [], []
+    slack, email, pagerduty, webhook = [], [], [], []
     for i, r in enumerate(receivers):
         ref = {"name": secret, "key": secret_key(r, i)}
         if r.slack:
@@ -99,6 +109,10 @@ def alertmanager_config_spec(domain: str, receivers: Sequence[Receiver], secret:
             if r.slack.channel:
                 cfg["channel"] = r.slack.channel
             slack.append(cfg)
+        elif r.pagerduty:
+            pagerduty.append({"routingKey": ref, "sendResolved": True})
+        elif r.webhook:
+            webhook.append({"urlSecret": ref, "sendResolved": True})
         else:
             e = _email(r)
             cfg = {"to": ", ".join(e.to), "from": e.from_address, "smarthost": e.smarthost,
@@ -111,6 +125,10 @@ def alertmanager_config_spec(domain: str, receivers: Sequence[Receiver], secret:
         receiver["slackConfigs"] = slack
     if email:
         receiver["emailConfigs"] = email
+    if pagerduty:
+        receiver["pagerdutyConfigs"] = pagerduty
+    if webhook:
+        receiver["webhookConfigs"] = webhook
     return {
         "route": {
             "receiver": domain,

@@ -20,8 +20,10 @@ from components.observability._content import rule_files
 from foundation import yamlfile
 from foundation.config.monitoring import AlertThresholds
 
-FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "argocd", "postgres"})
-"""What a rule may require: an app of the domain, Argo CD delivery, the in-cluster Postgres."""
+FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "argocd", "postgres",
+                      "certmanager"})
+"""What a rule may require: an app of the domain, Argo CD delivery, the in-cluster Postgres,
+cert-manager running in the cluster (`alerting.certManager`)."""
 SEVERITIES = ("critical", "warning")
 
 

@@ -34,6 +34,11 @@ from foundation.config.monitoring import AlertingConfig
 
 RULES_NAME = "domain-alerts"
 RECEIVERS_SECRET = "alerting-receivers"
+NO_RECEIVERS = (
+    "alerting.receivers: none, so the domain's alerts go to the platform team's receiver "
+    "(monitoring.platformReceiver of the cluster's stack; with none, Alertmanager and "
+    "Grafana only); fine in dev, a prod domain needs one")
+"""The plan's note (INFO, not a warning) for a dev domain without receivers."""
 # Scrape targets of the charts' Services, by release name = app key (see each app module).
 SERVICE_TARGETS: dict[str, tuple[dict[str, str], str]] = {
     # Airflow chart: the statsd exporter's Service `airflow-statsd`.
@@ -42,6 +47,8 @@ SERVICE_TARGETS: dict[str, tuple[dict[str, str], str]] = {
     # DataHub chart: GMS's Service port `jmx` (global.datahub.monitoring.portName), JMX exporter.
     "datahub": ({"app.kubernetes.io/name": "datahub-gms", "app.kubernetes.io/instance": "datahub"},
                 "jmx"),
+    # Metabase chart: Service port `metrics` (monitoring.enabled, charts-values/metabase/).
+    "metabase": ({"app": "metabase", "release": "metabase"}, "metrics"),
 }
 
 
@@ -91,6 +98,8 @@ class DomainMonitoringArgs:
             found.add("argocd")
         if self.in_cluster_postgres:
             found.add("postgres")
+        if self.alerting.cert_manager:
+            found.add("certmanager")
         return frozenset(found)
 
 
@@ -137,6 +146,8 @@ class DomainMonitoring(pulumi.ComponentResource):
                      child)
         if a.receivers:
             self._routing(name, args, ns)
+        else:  # a prod domain cannot get here (foundation/config/monitoring.py)
+            pulumi.log.info(NO_RECEIVERS, resource=self)
         self.namespace = pulumi.Output.from_input(ns)
         self.alert_names = pulumi.Output.from_input(
             [r["alert"] for g in groups for r in g["rules"]])

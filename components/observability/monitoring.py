@@ -5,7 +5,8 @@ CD. Like Argo CD it is a Helm release applied by Pulumi, not an Argo CD Applicat
 domains' ServiceMonitors, PrometheusRules and AlertmanagerConfigs need its CRDs to exist
 before Pulumi creates them. Children: the namespace, Grafana's admin Secret (pulumi-random
 password, `grafana.admin.existingSecret`), the platform receiver's Secret (mounted into
-Alertmanager, referenced by `*_file` fields), one ConfigMap per dashboard of
+Alertmanager, referenced by `*_file` fields; without a receiver, allowed in dev only, the
+plan says so in an `info:` note), one ConfigMap per dashboard of
 monitoring/dashboards/ and one for monitoring/datasources/ (loaded by Grafana's
 sidecars), the chart, and a ServiceMonitor for Argo CD's metrics Services.
 
@@ -36,6 +37,10 @@ from foundation.config.monitoring import MonitoringConfig
 GRAFANA_SECRET = "grafana-admin"
 RECEIVER_SECRET = "alertmanager-platform-receiver"
 PLATFORM_RECEIVER = "platform-team"
+NO_PLATFORM_RECEIVER = (
+    "monitoring.platformReceiver: none, so the cluster's alerts notify no one (they show in "
+    "Alertmanager and Grafana only); fine in dev, a prod stack needs one")
+"""The plan's note (INFO, not a warning) for a dev cluster without a platform receiver."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Monitoring(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": password.result},
             opts=in_ns)]
         receiver = s.platform_receiver
+        if receiver is None:  # a prod stack cannot get here (foundation/config/monitoring.py)
+            pulumi.log.info(NO_PLATFORM_RECEIVER, resource=self)
         data = secret_data([(receiver, "monitoring.platformReceiver", None)]) if receiver else {}
         if data:
             deps.append(k8s.core.v1.Secret(f"{name}-platform-receiver",

@@ -9,6 +9,7 @@ stack's own offline plan, so a new domain plans before its platform exists.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,12 @@ from foundation.config.secrets import offline_config
 
 if TYPE_CHECKING:
     from dataplatform.program import LoadedStack
+
+PROGRAM_LOG = logging.getLogger("dataplatform.program")
+"""Where the program's `pulumi.log` messages go under the mock engine: its warnings, and
+its INFO notes (a dev stack without alert receivers), which the Pulumi CLI would show as
+`info:` lines; the planner prints both with the stack's messages."""
+PROGRAM_LOG.setLevel(logging.INFO)
 
 SECRET = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -262,7 +269,7 @@ def run_program(stack: str, program, mocks: pulumi.runtime.Mocks,
     monitor = RecordingMonitor(mocks, listener)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True,
-                             monitor=monitor, organization="organization")
+                             monitor=monitor, organization="organization", logger=PROGRAM_LOG)
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config(*config)

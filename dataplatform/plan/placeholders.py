@@ -5,7 +5,9 @@ Both label and tag every resource, so cost showback and on-call routing rest on 
 as owner, `cc-unassigned` as cost center) and marks their lines `# placeholder: replace`
 (`_onboarding_render.MARK`); a value is a placeholder when its line carries that mark,
 or when it reads as one (`TODO`, `changeme`, `tbd`, `owner`, `cost-center`, `cc-0000`,
-`<team>`…). The shipped example stacks hold none.
+`<team>`…). In prod it also writes an email receiver; lines of the `monitoring` or
+`alerting` sections marked that way are warned about too (alerts would reach no one). The
+shipped example stacks hold none.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from foundation.config.stack import StackConfig
 KEYS = {"owner": "owner", "costCenter": "cost_center"}
 """The stack file's key, and the config's attribute."""
 WHAT = {"owner": "the team that owns the stack", "costCenter": "the stack's cost center"}
+RECEIVER_SECTIONS = {"monitoring": "monitoring.platformReceiver",
+                     "alerting": "alerting.receivers"}
+"""Sections holding alert receivers, and the key a warning names."""
 
 _PLACEHOLDER = re.compile(
     r"""(?ix) ^ (?:
@@ -46,12 +51,27 @@ def marked_keys(text: str) -> set[str]:
     return out
 
 
+def marked_receivers(text: str) -> list[str]:
+    """The sections among RECEIVER_SECTIONS with a line marked `# placeholder` (the email
+    receiver `dataplatform new` writes in prod stacks when no address is given)."""
+    out: list[str] = []
+    section = None
+    for line in text.splitlines():
+        m = re.match(rf"\s*{PROJECT}:([A-Za-z]+)\s*:", line)
+        if m:
+            section = m.group(1)
+        if section in RECEIVER_SECTIONS and _MARKED.search(line) and section not in out:
+            out.append(section)
+    return out
+
+
 def placeholder_warnings(cfg: StackConfig, path: Path) -> list[str]:
     """One message per placeholder owner or cost center of the stack file at `path`."""
     try:
-        marked = marked_keys(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError:  # the loader read it a moment ago; a vanished file has no marks
-        marked = set()
+        text = ""
+    marked = marked_keys(text)
     try:
         shown = path.relative_to(Path.cwd())
     except ValueError:
@@ -63,4 +83,7 @@ def placeholder_warnings(cfg: StackConfig, path: Path) -> list[str]:
             why = "marked `# placeholder`" if key in marked else "a placeholder"
             out.append(f"{shown}: {key} '{value}' is {why}: set {WHAT[key]} before deploying "
                        "(every resource is labelled and tagged with it)")
+    for section in marked_receivers(text):
+        out.append(f"{shown}: {RECEIVER_SECTIONS[section]} holds values marked `# placeholder`"
+                   ": set where alerts go before deploying (example.com reaches no one)")
     return out

@@ -58,6 +58,15 @@ class Outcome:
                 "messages": self.err.splitlines()}
 
 
+class _Formatter(logging.Formatter):
+    """A warning as its bare message; a note below WARNING (the program's `pulumi.log.info`)
+    as `info: <message>`, as the Pulumi CLI shows it: information, not a warning."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        return f"info: {text}" if record.levelno < logging.WARNING else text
+
+
 class Planner:
     """Plans stacks in this process, sharing one policy pack and the platform plans."""
 
@@ -85,7 +94,7 @@ class Planner:
         # The program's warnings reach the root logger (the mock engine's Log); kept with
         # the stack's other messages whatever handlers the host process has.
         handler = logging.StreamHandler(err)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_Formatter())
         logging.getLogger().addHandler(handler)
         try:
             with contextlib.redirect_stderr(err):

@@ -3,9 +3,10 @@
 `monitoring` configures the cluster's kube-prometheus-stack: retention and storage (each
 defaults to the profile's `charts-values/kube-prometheus-stack/<profile>.yaml`), and the
 platform team's receiver, which gets every alert no domain route takes. `alerting`
-configures one domain: its receivers (Slack or email; webhook URLs and passwords are config
-secrets) and the thresholds of its alert rules. Rules that need other sections are in
-`observability_rules`, which the stack model's validator calls.
+configures one domain: its receivers (Slack, email, PagerDuty or a webhook; webhook URLs,
+routing keys and passwords are config secrets) and the thresholds of its alert rules. Rules
+that need other sections are in `observability_rules`, which the stack model's validator
+calls: among them, a prod stack needs a receiver for its platform and for each domain.
 """
 
 from __future__ import annotations
@@ -62,21 +63,49 @@ class EmailReceiver(Model):
         return self
 
 
+class PagerDutyReceiver(Model):
+    """A PagerDuty service, through its Events API v2 integration."""
+
+    routing_key: SecretValue = Field(
+        description="Integration (routing) key of the PagerDuty service, a config secret: "
+                    "`pulumi config set --secret --path "
+                    "dataplatform:<section>.pagerduty.routingKey <key>`.")
+
+
+class WebhookReceiver(Model):
+    """An HTTP endpoint that takes Alertmanager's webhook payload (Opsgenie, Teams bridges,
+    incident tools...)."""
+
+    url: SecretValue = Field(
+        description="Endpoint URL, a config secret (such URLs often embed a token): "
+                    "`pulumi config set --secret --path dataplatform:<section>.webhook.url "
+                    "https://...`.")
+
+
+KINDS = ("slack", "email", "pagerduty", "webhook")
+"""The receiver kinds, in the order messages name them."""
+
+
 class Receiver(Model):
-    """Where notifications go: exactly one of `slack` or `email`."""
+    """Where notifications go: exactly one of `slack`, `email`, `pagerduty` or `webhook`."""
 
     slack: SlackReceiver | None = Field(None, description="Slack incoming webhook.")
     email: EmailReceiver | None = Field(None, description="Email through an SMTP relay.")
+    pagerduty: PagerDutyReceiver | None = Field(
+        None, description="PagerDuty service (Events API v2).")
+    webhook: WebhookReceiver | None = Field(
+        None, description="Generic webhook (Alertmanager's JSON payload).")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Receiver:
-        if (self.slack is None) == (self.email is None):
-            raise RuleViolations([("slack", "give exactly one of slack or email")])
+        if sum(getattr(self, k) is not None for k in KINDS) != 1:
+            raise RuleViolations([("slack", "give exactly one of slack, email, pagerduty "
+                                            "or webhook")])
         return self
 
     @property
     def kind(self) -> str:
-        return "slack" if self.slack else "email"
+        return next(k for k in KINDS if getattr(self, k) is not None)
 
 
 class MonitoringConfig(Model):
@@ -97,8 +126,8 @@ class MonitoringConfig(Model):
     storage_class: str | None = Field(
         None, description="StorageClass of the Prometheus volume (None: cluster default).")
     platform_receiver: Receiver | None = Field(
-        None, description="The platform team's receiver: alerts no domain takes "
-                          "(None: they are only visible in Alertmanager and Grafana).")
+        None, description="The platform team's receiver: alerts no domain takes (None: they "
+                          "are only visible in Alertmanager and Grafana; required in prod).")
     values: dict[str, Any] = Field(
         default_factory=dict,
         description="Helm values deep-merged over charts-values/kube-prometheus-stack/.")
@@ -128,7 +157,8 @@ class AlertThresholds(Model):
     argocd_out_of_sync_minutes: int = Field(
         30, ge=5, le=1440, description="Argo CD app out of sync with its source this long.")
     certificate_expiry_days: int = Field(
-        14, ge=1, le=90, description="cert-manager Certificate expiring within this many days.")
+        14, ge=1, le=90, description="cert-manager Certificate expiring within this many days "
+                                     "(with alerting.certManager).")
 
 
 class AlertingConfig(Model):
@@ -139,8 +169,14 @@ class AlertingConfig(Model):
                           "(None: on when the cluster has monitoring).")
     receivers: list[Receiver] = Field(
         default_factory=list,
-        description="The domain's receivers; none: its alerts go to the platform team.")
+        description="The domain's receivers; none: its alerts go to the platform team's "
+                    "receiver (at least one required in prod).")
     thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    cert_manager: bool = Field(
+        False, description="cert-manager runs in the cluster and its metrics are scraped: "
+                           "ship the CertificateExpiringSoon rule for the domain's "
+                           "Certificates. The platform installs no cert-manager, so it is off "
+                           "unless you run one.")
     runbook_url: str = Field(
         "docs/runbooks/alerts.md", min_length=1,
         description="Where the alert runbooks are, e.g. the URL of docs/runbooks/alerts.md in "
@@ -173,6 +209,7 @@ def observability_rules(cfg: StackConfig) -> list[tuple[str, str]]:
     if cfg.owns_cluster and not cfg.monitoring.enabled and cfg.alerting.enabled:
         p.append(("alerting.enabled", "needs the cluster's monitoring stack: set "
                                       "monitoring.enabled or drop alerting.enabled"))
+    p += receiver_rules(cfg)
     m = cfg.monitoring
     if m.storage_size is None and m.storage_class is not None and cfg.profile == "dev":
         p.append(("monitoring.storageClass", "needs monitoring.storageSize (the dev profile "
@@ -182,4 +219,28 @@ def observability_rules(cfg: StackConfig) -> list[tuple[str, str]]:
         p.append(("isolation.monitoringNamespace",
                   f"must be '{m.namespace}' (monitoring.namespace): NetworkPolicies let that "
                   "namespace scrape the domain"))
+    return p
+
+
+RECEIVER_HELP = (
+    "slack (webhookUrl), email (to, from, smarthost), pagerduty (routingKey) or webhook "
+    "(url); secrets are config secrets: `pulumi config set --secret --path "
+    "'dataplatform:{path}.pagerduty.routingKey' KEY`")
+
+
+def receiver_rules(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Prod alerts must reach someone: a platform receiver where the stack runs the
+    monitoring stack, at least one receiver in a domain that has alerting. Dev may stay
+    silent (the plan says so: components/observability)."""
+    if cfg.profile != "prod":
+        return []
+    p: list[tuple[str, str]] = []
+    if monitoring_enabled(cfg) and cfg.monitoring.platform_receiver is None:
+        p.append(("monitoring.platformReceiver",
+                  "a prod cluster's alerts must reach the platform team: add one: "
+                  + RECEIVER_HELP.format(path="monitoring.platformReceiver")))
+    if alerting_enabled(cfg) and not cfg.alerting.receivers:
+        p.append(("alerting.receivers",
+                  "a prod domain's alerts must reach its team: add one or more: "
+                  + RECEIVER_HELP.format(path="alerting.receivers[0]")))
     return p

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from receivers import with_receivers
 
 from dataplatform import cli
 from dataplatform.plan import engine
@@ -31,7 +32,7 @@ def _old_dedicated_cluster(stacks, stack: str, profile: str) -> None:
     cfg.update(profile=profile, cluster={"mode": "dedicated", "version": "1.29",
                                          "publicAccessCidrs": ["203.0.113.0/24"],
                                          "aws": {"logTypes": []}})
-    stacks.write(stack, cfg)
+    stacks.write(stack, with_receivers(cfg))
 
 
 def test_a_broken_prod_stack_makes_plan_exit_1_naming_the_policies(stacks):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from receivers import with_receivers
 
 from dataplatform import cli
 from dataplatform.program import load
@@ -37,7 +38,7 @@ def test_prod_platform_keys_and_audit_logs_are_protected_and_retained(shipped_pl
 def test_prod_gke_secrets_key_is_protected(stacks):
     cfg = {**stacks.shipped("gcp-platform"), "profile": "prod", "environment": "prod"}
     cfg["cluster"] = {**cfg.get("cluster", {}), "publicAccessCidrs": ["203.0.113.0/24"]}
-    stacks.write("gcp-prod", cfg)
+    stacks.write("gcp-prod", with_receivers(cfg))
     keys = stacks.plan("gcp-prod").by_type("gcp:kms/cryptoKey:CryptoKey")
     assert keys and all(r.protect for r in keys)
 

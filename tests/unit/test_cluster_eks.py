@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.runtime import rpc, settings
+from receivers import with_receivers
 
 from components.cloud_provider import cloud_provider
 from components.cluster import make_cluster
@@ -45,11 +46,11 @@ CORE_TYPES = {
 
 def stack(environment: str = "dev", **extra: Any) -> StackConfig:
     """An aws platform stack, camelCase as in a stack file."""
-    return StackConfig.model_validate({
+    return StackConfig.model_validate(with_receivers({
         "customer": "acme", "environment": environment, "profile": environment,
         "cloud": "aws", "kind": "platform", "region": REGION, "owner": "data-team",
         "costCenter": "cc-1234", **extra,
-    })
+    }))
 
 
 @dataclass

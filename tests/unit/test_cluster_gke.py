@@ -9,6 +9,7 @@ import pulumi
 import pytest
 import yaml
 from pulumi.runtime import rpc, settings
+from receivers import with_receivers
 
 from components.cloud_provider import cloud_provider
 from components.cluster import make_cluster
@@ -75,11 +76,11 @@ def rec():
 
 
 def config(profile: str = "dev", **cluster: Any) -> StackConfig:
-    return StackConfig.model_validate({
+    return StackConfig.model_validate(with_receivers({
         "customer": "acme", "kind": "platform", "environment": profile, "profile": profile,
         "cloud": "gcp", "region": "europe-west1", "gcpProject": PROJECT,
         "owner": "data-team", "costCenter": "cc-1234", "cluster": cluster,
-    })
+    }))
 
 
 def deploy(cfg: StackConfig) -> dict[str, Any]:

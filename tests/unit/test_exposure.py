@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from receivers import with_receivers
 
 from dataplatform.resolve.cluster import eks_args, gke_args
 from foundation import cidrs
@@ -74,7 +75,7 @@ def _prod(cloud: str) -> StackConfig:
             "owner": "data", "costCenter": "cc-1"}
     if cloud == "gcp":
         base["gcpProject"] = "acme-data-prod"
-    return StackConfig.model_validate(base)
+    return StackConfig.model_validate(with_receivers(base))
 
 
 @pytest.mark.parametrize("make,field", [(eks_args, "public_access_cidrs"),

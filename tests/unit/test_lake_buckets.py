@@ -16,6 +16,7 @@ import pytest
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pydantic import ValidationError
+from receivers import with_receivers
 
 from components.cloud_provider import cloud_provider
 from components.storage.gcs import KMS_ROTATION, GcsLake, GcsLakeArgs
@@ -113,14 +114,14 @@ def engine():
 
 
 def config(cloud: str, profile: str, **storage: Any) -> StackConfig:
-    return StackConfig.model_validate({
+    return StackConfig.model_validate(with_receivers({
         "customer": "acme", "kind": "domain", "domain": "marketing",
         "environment": profile, "profile": profile, "cloud": cloud,
         "region": "eu-west-1" if cloud == "aws" else "europe-west1",
         **({"gcpProject": PROJECT} if cloud == "gcp" else {}),
         "cluster": {"mode": "dedicated"}, "owner": "data-team", "costCenter": "cc-1234",
         "storage": storage,
-    })
+    }))
 
 
 def deploy(cfg: StackConfig) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 from pydantic import ValidationError
+from receivers import with_receivers
 
 from components._k8s import secret_env
 from components.cloud_provider import cloud_provider
@@ -57,13 +58,14 @@ LOCAL = {**BASE, "cloud": "local", "profile": "dev", "environment": "dev",
 
 
 def config(base: dict[str, Any], **database: Any) -> StackConfig:
-    return StackConfig.model_validate({**base, "database": database} if database else base)
+    return StackConfig.model_validate(
+        with_receivers({**base, "database": database} if database else base))
 
 
 def unchecked(base: dict[str, Any], **database: Any) -> StackConfig:
     """A config whose database section skipped the stack model's cross-section rules, to
     test the rule function on its own."""
-    return StackConfig.model_validate(base).model_copy(
+    return StackConfig.model_validate(with_receivers(base)).model_copy(
         update={"database": DatabaseConfig.model_validate(database)})
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from foundation.config.loader import ConfigError, parse_stack_config
+from foundation.config.loader import MAX_ECHO, ConfigError, parse_stack_config
 from foundation.config.monitoring import (
     AlertThresholds,
     alerting_enabled,
@@ -75,10 +75,10 @@ def test_receivers_take_secrets_only_as_config_secrets():
 
 
 @pytest.mark.parametrize(("receiver", "key", "fragment"), [
-    ({}, "alerting.receivers.0.slack", "exactly one of slack or email"),
+    ({}, "alerting.receivers.0.slack", "exactly one of slack, email, pagerduty or webhook"),
     ({"slack": {"webhookUrl": SECRET}, "email": {"to": ["a@b.io"], "from": "c@b.io",
                                                  "smarthost": "s.b.io:25"}},
-     "alerting.receivers.0.slack", "exactly one of slack or email"),
+     "alerting.receivers.0.slack", "exactly one of slack, email, pagerduty or webhook"),
     ({"slack": {"webhookUrl": SECRET, "channel": "data alerts"}},
      "alerting.receivers.0.slack.channel", "not a Slack channel"),
     ({"email": {"to": ["not-an-address"], "from": "c@b.io", "smarthost": "s.b.io:25"}},
@@ -130,3 +130,61 @@ def test_thresholds_have_bounds():
     assert problems(LOCAL, alerting={"thresholds": {"cpuLimitPercnt": 80}})[0] == (
         "dataplatform:alerting.thresholds.cpuLimitPercnt",
         "unknown key (did you mean 'cpuLimitPercent'?)")
+
+
+PROD_PLATFORM = {**PLATFORM, "profile": "prod", "environment": "prod", "cloud": "aws",
+                 "region": "eu-west-1", "cluster": {}}
+PROD_DOMAIN = {**SHARED, "profile": "prod", "environment": "prod", "cloud": "aws",
+               "region": "eu-west-1", "platform": {"stack": "aws-platform"}}
+
+
+def test_prod_alerts_must_reach_someone():
+    platform = dict(problems(PROD_PLATFORM))
+    assert list(platform) == ["dataplatform:monitoring.platformReceiver"]
+    message = platform["dataplatform:monitoring.platformReceiver"]
+    assert message.startswith("a prod cluster's alerts must reach the platform team: add "
+                              "one: slack (webhookUrl), email (to, from, smarthost), "
+                              "pagerduty (routingKey) or webhook (url)")
+    assert ("`pulumi config set --secret --path 'dataplatform:monitoring.platformReceiver."
+            "pagerduty.routingKey' KEY`") in message
+    domain = dict(problems(PROD_DOMAIN))
+    assert list(domain) == ["dataplatform:alerting.receivers"]
+    assert domain["dataplatform:alerting.receivers"].startswith(
+        "a prod domain's alerts must reach its team: add one or more: slack (webhookUrl)")
+    assert "'dataplatform:alerting.receivers[0].pagerduty.routingKey'" in domain[
+        "dataplatform:alerting.receivers"]
+    # printed whole: the loader clips a message longer than MAX_ECHO
+    assert all(len(m) <= MAX_ECHO for m in (*platform.values(), *domain.values()))
+    # a dedicated prod domain needs both
+    dedicated = {**PROD_DOMAIN, "platform": None, "cluster": {"mode": "dedicated"}}
+    assert {k for k, _ in problems(dedicated)} == {"dataplatform:monitoring.platformReceiver",
+                                                   "dataplatform:alerting.receivers"}
+
+
+@pytest.mark.parametrize("receiver", [
+    {"slack": {"webhookUrl": SECRET}},
+    {"email": {"to": ["a@b.io"], "from": "c@b.io", "smarthost": "s.b.io:25"}},
+    {"pagerduty": {"routingKey": SECRET}},
+    {"webhook": {"url": SECRET}},
+])
+def test_any_receiver_kind_satisfies_prod(receiver):
+    assert parse(PROD_PLATFORM, monitoring={"platformReceiver": receiver})
+    cfg = parse(PROD_DOMAIN, alerting={"receivers": [receiver]})
+    assert cfg.alerting.receivers[0].kind == next(iter(receiver))
+
+
+def test_dev_and_switched_off_stacks_may_stay_silent():
+    assert parse(PLATFORM) and parse(SHARED) and parse(LOCAL)
+    assert parse(PROD_PLATFORM, monitoring={"enabled": False})
+    assert parse(PROD_DOMAIN, alerting={"enabled": False})
+
+
+@pytest.mark.parametrize(("receiver", "key"), [
+    ({"pagerduty": {"routingKey": "0123456789abcdef0123456789abcdef"}},
+     "alerting.receivers.0.pagerduty.routingKey"),
+    ({"webhook": {"url": "https://hooks.example.io/T0K3N"}}, "alerting.receivers.0.webhook.url"),
+])
+def test_pagerduty_keys_and_webhook_urls_are_config_secrets(receiver, key):
+    found = problems(LOCAL, alerting={"receivers": [receiver]})
+    assert any(k == f"dataplatform:{key}" and "must be a Pulumi secret" in m
+               for k, m in found), found

@@ -149,10 +149,12 @@ def test_rules_follow_the_domain_s_components():
     bare = {r["alert"] for r in all_rules(scope(features=()))}
     assert bare == {"ContainerCpuNearLimit", "ContainerMemoryNearLimit",
                     "PersistentVolumeFillingUp", "NamespaceQuotaNearlyExhausted",
-                    "PodCrashLooping", "PodNotReady", "ScrapeTargetDown",
-                    "CertificateExpiringSoon"}
+                    "PodCrashLooping", "PodNotReady", "ScrapeTargetDown"}
     with_dbt = {r["alert"] for r in all_rules(scope(features=("dbt", "argocd")))} - bare
     assert with_dbt == {"DbtJobFailed", "ArgoCDAppOutOfSync", "ArgoCDAppDegraded"}
+    # cert-manager's rule only where the stack says it runs (alerting.certManager)
+    with_cm = {r["alert"] for r in all_rules(scope(features=("certmanager",)))} - bare
+    assert with_cm == {"CertificateExpiringSoon"}
     families = {g["name"] for g in render_groups(scope())}
     assert families == {f"marketing-{f}" for f in (
         "failed-ingestion", "data-quality", "resource-utilisation", "pipeline-latency",
@@ -195,8 +197,8 @@ def grafana_query(expr: str) -> str:
 
 
 def test_one_dashboard_per_concern():
-    assert [p.stem for p in DASHBOARDS] == ["argocd-app-health", "data-journey",
-                                            "platform-golden-signals"]
+    assert [p.stem for p in DASHBOARDS] == ["argocd-app-health", "data-journey", "datahub",
+                                            "metabase", "platform-golden-signals"]
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
@@ -248,6 +250,23 @@ def test_data_journey_covers_airbyte_airflow_and_dbt():
         assert metric in exprs
 
 
+def test_app_dashboards_read_the_app_s_own_metrics():
+    """DataHub's and Metabase's boards read what their targets export (known_metrics.yaml
+    names the source), each scoped to the domain's series of that app."""
+    known = known_metrics()
+    for stem, target, service in (("metabase", "metabase", "metabase"),
+                                  ("datahub", "datahub-gms", "datahub-gms")):
+        exprs = [grafana_query(e) for e in queries(dashboard(DASHBOARDS_DIR / f"{stem}.json"))]
+        own = [e for e in exprs if metric_names(e) & known[target]]
+        assert own, f"{stem}: no query reads {target}'s metrics"
+        for expr in own:
+            assert 'domain="marketing"' in expr and service in expr, expr
+    metabase = " ".join(queries(dashboard(DASHBOARDS_DIR / "metabase.json")))
+    for metric in ("jetty_requests_total", "jetty_responses_total", "c3p0_num_busy_connections",
+                   "jvm_memory_bytes_used"):
+        assert metric in metabase
+
+
 # --- the known-metrics list itself
 
 def test_known_metrics_name_their_source():
@@ -266,3 +285,16 @@ def test_the_airbyte_collector_is_what_the_rules_read():
         # read-only: no statement that changes Airbyte's database
         assert not re.search(r"\b(INSERT|UPDATE|DELETE|DROP|ALTER|CREATE)\b",
                              metric["query"], re.IGNORECASE), metric["metric_name"]
+
+
+def test_the_certificate_rule_follows_alerting_cert_manager():
+    from components.observability import DomainMonitoringArgs
+    from foundation.config.monitoring import AlertingConfig
+
+    def features(**alerting: Any) -> frozenset[str]:
+        return DomainMonitoringArgs(
+            domain="marketing", namespaces=NAMESPACES, apps=("dbt",), profile="dev",
+            alerting=AlertingConfig.model_validate(alerting)).features
+
+    assert "certmanager" not in features()  # nothing installs cert-manager by default
+    assert "certmanager" in features(certManager=True)

@@ -16,8 +16,9 @@ import pytest
 from golden_files import assert_golden
 from observability_fixtures import AMC, NS, RECEIVERS, SECRET_T, TOP, walk
 
-from components.observability._alerting import alertmanager_config_spec
+from components.observability._alerting import alertmanager_config_spec, alertmanager_receiver
 from dataplatform.plan.engine import SECRET
+from foundation.config.monitoring import Receiver
 from foundation.config.secrets import PLACEHOLDER
 
 pytestmark = pytest.mark.unit
@@ -139,3 +140,27 @@ def test_routing_sends_each_domain_s_alerts_to_its_own_receivers(routed):
     assert platform["slack_configs"][0]["api_url_file"] == (
         "/etc/alertmanager/secrets/alertmanager-platform-receiver/slack-webhook-url")
     assert routing["alertmanagerSpec.secrets"] == ["alertmanager-platform-receiver"]
+
+
+def test_domain_receivers_of_every_kind_read_their_secret_from_the_receivers_secret(routed):
+    routing = routing_of(routed)
+    (receiver,) = routing["domain AlertmanagerConfig"]["spec"]["receivers"]
+    ref = {"name": "alerting-receivers"}
+    assert receiver["slackConfigs"][0]["apiURL"] == {**ref, "key": "slack-webhook-url-0"}
+    assert receiver["emailConfigs"][0]["authPassword"] == {**ref, "key": "smtp-password-1"}
+    # v1alpha1 field names (the CRD of the pinned chart): routingKey, urlSecret
+    assert receiver["pagerdutyConfigs"] == [
+        {"routingKey": {**ref, "key": "pagerduty-routing-key-2"}, "sendResolved": True}]
+    assert receiver["webhookConfigs"] == [
+        {"urlSecret": {**ref, "key": "webhook-url-3"}, "sendResolved": True}]
+
+
+@pytest.mark.parametrize(("receiver", "field", "key"), [
+    ({"pagerduty": {"routingKey": {"secure": "v1:x"}}}, "pagerduty_configs",
+     {"routing_key_file": "pagerduty-routing-key"}),
+    ({"webhook": {"url": {"secure": "v1:x"}}}, "webhook_configs", {"url_file": "webhook-url"}),
+])
+def test_platform_receivers_read_their_secret_as_a_mounted_file(receiver, field, key):
+    out = alertmanager_receiver("platform-team", Receiver.model_validate(receiver), "s")
+    ((name, file),) = key.items()
+    assert out[field] == [{name: f"/etc/alertmanager/secrets/s/{file}", "send_resolved": True}]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from observability_fixtures import NS, RECEIVERS, SECRET_T, TOP, walk
+from observability_fixtures import AMC, NS, RECEIVERS, SECRET_T, TOP, walk
 
 from components.observability import DomainMonitoring, DomainMonitoringArgs
 from dataplatform.plan.engine import SECRET, run_program
@@ -78,9 +78,14 @@ def test_a_shared_domain_brings_only_its_part(shipped_plan):
     assert len(rule) == 1
     meta = rule[0].inputs["metadata"]
     assert meta["name"] == "domain-alerts" and meta["namespace"] == "acme-finance-prod"
+    # a prod domain has receivers of its own: its alerts are routed to them
     for group in rule[0].inputs["spec"]["groups"]:
         for r in group["rules"]:
-            assert r["labels"]["domain"] == "finance" and r["labels"]["notify"] == "platform"
+            assert r["labels"]["domain"] == "finance" and r["labels"]["notify"] == "domain"
+    (routing,) = plan.by_type(AMC)
+    assert routing.inputs["metadata"]["namespace"] == "acme-finance-prod"
+    assert routing.inputs["spec"]["receivers"][0]["emailConfigs"][0]["to"] == (
+        "finance-data-oncall@acme.example")
     # prod domains use managed Postgres: no exporter sidecar to scrape
     assert not plan.by_type(PM)
 
@@ -112,6 +117,7 @@ def test_dashboards_and_datasources_are_configmaps_for_the_sidecars(shipped_plan
     maps = {r.inputs["metadata"]["name"]: r.inputs for r in plan.by_type(CONFIGMAP)
             if r.name.startswith(f"{TOP}-monitoring-")}
     assert set(maps) == {"dashboard-argocd-app-health", "dashboard-data-journey",
+                         "dashboard-datahub", "dashboard-metabase",
                          "dashboard-platform-golden-signals", "grafana-datasources"}
     for name, cm in maps.items():
         assert cm["metadata"]["namespace"] == "monitoring"
@@ -169,7 +175,7 @@ def every_app():
 
 def test_every_scrapeable_app_has_a_monitor_in_the_main_namespace(every_app):
     monitors = {r.name: r.inputs for r in every_app.by_type(SM) + every_app.by_type(PM)}
-    assert set(monitors) == {"dm-airflow-monitor", "dm-datahub-monitor",
+    assert set(monitors) == {"dm-airflow-monitor", "dm-datahub-monitor", "dm-metabase-monitor",
                              "dm-airbyte-monitor", "dm-postgres-monitor"}
     for name, m in monitors.items():
         assert m["metadata"]["namespace"] == NS, name
@@ -184,6 +190,11 @@ def test_every_scrapeable_app_has_a_monitor_in_the_main_namespace(every_app):
     datahub = monitors["dm-datahub-monitor"]["spec"]
     assert datahub["selector"]["matchLabels"]["app.kubernetes.io/name"] == "datahub-gms"
     assert datahub["endpoints"][0]["port"] == "jmx"
+    # Metabase's chart Service: labels app/release, port `metrics` (the pinned chart's
+    # templates/service.yaml, with monitoring.enabled in charts-values/metabase/values.yaml)
+    metabase = monitors["dm-metabase-monitor"]["spec"]
+    assert metabase["selector"]["matchLabels"] == {"app": "metabase", "release": "metabase"}
+    assert metabase["endpoints"][0]["port"] == "metrics"
 
 
 def test_the_airbyte_exporter_reads_its_password_from_the_secret(every_app):
@@ -208,3 +219,24 @@ def test_every_rule_family_is_in_the_domain_s_prometheus_rule(every_app):
     assert all(r["labels"]["notify"] == "domain" for r in alerts)
     assert f'namespace=~"{NS}|{NS}-batch"' in next(
         r["expr"] for r in alerts if r["alert"] == "PodCrashLooping")
+
+
+def _plan_messages(stacks, name: str) -> list[str]:
+    from dataplatform.plan.planner import Options, Planner
+
+    with Planner(Options(stacks_dir=stacks.path, policy=False)) as planner:
+        outcome = planner.plan(name)
+    assert outcome.code == 0, outcome.err
+    return outcome.err.splitlines()
+
+
+def test_a_dev_stack_without_receivers_is_told_so_as_information_not_a_warning(stacks):
+    from components.observability.domain_monitoring import NO_RECEIVERS
+    from components.observability.monitoring import NO_PLATFORM_RECEIVER
+
+    silent = _plan_messages(stacks, "local")
+    assert f"info: {NO_PLATFORM_RECEIVER}" in silent and f"info: {NO_RECEIVERS}" in silent
+    # nothing else about receivers: no warning for what the user did not configure
+    assert not [m for m in silent if "eceiver" in m and not m.startswith("info: ")]
+    stacks.write("obs-heard", {**stacks.shipped("local"), **RECEIVERS})
+    assert not [m for m in _plan_messages(stacks, "obs-heard") if "eceiver" in m]

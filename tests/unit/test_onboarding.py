@@ -111,11 +111,50 @@ def test_files_hold_only_what_the_model_cannot_default(tmp_path):
 
 def test_given_labels_and_cidrs_are_not_placeholders(tmp_path):
     assert customer(tmp_path, "acme", "aws", "sales", "prod", "--owner", "data-team",
-                    "--cost-center", "cc-42", "--public-access-cidrs", "198.51.100.0/24") == 0
+                    "--cost-center", "cc-42", "--public-access-cidrs", "198.51.100.0/24",
+                    "--alert-email", "oncall@acme.io", "--smtp-relay", "smtp.acme.io:587") == 0
     plat = config(tmp_path, "acme-platform-prod")
     assert plat["cluster"] == {"publicAccessCidrs": ["198.51.100.0/24"]}
     assert (plat["owner"], plat["costCenter"]) == ("data-team", "cc-42")
-    assert "placeholder" not in (tmp_path / "Pulumi.acme-sales-prod.yaml").read_text()
+    email = {"email": {"to": ["oncall@acme.io"], "from": "alertmanager@acme.io",
+                       "smarthost": "smtp.acme.io:587"}}
+    assert plat["monitoring"] == {"platformReceiver": email}
+    assert config(tmp_path, "acme-sales-prod")["alerting"] == {"receivers": [email]}
+    for stack in ("acme-platform-prod", "acme-sales-prod"):
+        assert "placeholder" not in (tmp_path / f"Pulumi.{stack}.yaml").read_text()
+
+
+def test_prod_stacks_get_receivers_marked_as_placeholders_and_dev_stacks_none(
+        tmp_path, capsys):
+    from dataplatform.plan.placeholders import placeholder_warnings
+    from foundation.config import load_stack_config
+
+    assert customer(tmp_path, "acme", "aws", "sales", "dev,prod") == 0
+    out = capsys.readouterr().out
+    assert "alert receivers hold placeholders at example.com" in out
+    assert "monitoring" not in config(tmp_path, "acme-platform-dev")
+    assert "alerting" not in config(tmp_path, "acme-sales-dev")
+    plat = (tmp_path / "Pulumi.acme-platform-prod.yaml").read_text()
+    dom = (tmp_path / "Pulumi.acme-sales-prod.yaml").read_text()
+    for text in (plat, dom):
+        assert "- oncall@example.com  # placeholder: replace" in text
+        assert "smarthost: smtp.example.com:587  # placeholder: replace" in text
+    # the plan warns about them, naming the key (as for owner and cost center)
+    for stack, key in (("acme-platform-prod", "monitoring.platformReceiver"),
+                       ("acme-sales-prod", "alerting.receivers")):
+        path = tmp_path / f"Pulumi.{stack}.yaml"
+        warnings = placeholder_warnings(load_stack_config(stack, tmp_path), path)
+        assert any(f"{key} holds values marked `# placeholder`" in w for w in warnings)
+    dev = tmp_path / "Pulumi.acme-sales-dev.yaml"
+    assert not any("holds values marked" in w for w in placeholder_warnings(
+        load_stack_config("acme-sales-dev", tmp_path), dev))
+    # one more domain on the prod platform gets its receiver too
+    assert new(tmp_path, "domain", "hr", "--platform", "acme-platform-prod",
+               "--alert-email", "hr-oncall@acme.io") == 0
+    hr = config(tmp_path, "acme-hr-prod")["alerting"]["receivers"][0]["email"]
+    assert (hr["to"], hr["from"]) == (["hr-oncall@acme.io"], "alertmanager@acme.io")
+    assert "smtp.example.com:587  # placeholder" in (tmp_path / "Pulumi.acme-hr-prod.yaml"
+                                                     ).read_text()
 
 
 def test_next_steps_name_stack_init_secrets_and_up_order(tmp_path, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from receivers import with_receivers
 
 from foundation.config import ConfigError
 from foundation.config.apps import Apps
@@ -34,7 +35,7 @@ def domain(stacks, name="q", quota=None, apps=APPS, app_config=None):
               "apps": app_config or {a: {"enabled": True} for a in apps}}
     if quota is not None:
         config["isolation"] = {"quota": quota}
-    stacks.write(name, config)
+    stacks.write(name, with_receivers(config))
     return name
 
 
