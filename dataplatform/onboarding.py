@@ -36,7 +36,9 @@ from foundation.config.isolation import QuotaConfig
 from foundation.config.loader import (
     PROJECT,
     STACKS_DIR,
+    ConfigError,
     _display,
+    available_stacks,
     load_stack_config,
     parse_stack_config,
     stack_file,
@@ -294,12 +296,16 @@ def domain_stack(domain: str, *, platform: str, stacks_dir: Path = STACKS_DIR,
 
 
 def write(stacks: Sequence[NewStack]) -> None:
-    """Write every file, or none: an existing file (or a repeated name) stops it all."""
+    """Write every file, or none: an existing file (or a repeated name) stops it all, and
+    so does an existing stack whose derived names a new one would take."""
     names = [s.name for s in stacks]
     clash = [s.display for s in stacks if s.path.exists()]
     clash += sorted({s.display for s in stacks if names.count(s.name) > 1})
     if clash:
         raise OnboardingError(f"refusing to overwrite {', '.join(clash)} (nothing written)")
+    if taken := _taken_names(stacks):
+        raise OnboardingError("; ".join(taken) + ": choose another customer name, or "
+                              "environment (nothing written)")
     written: list[Path] = []
     try:
         for s in stacks:
@@ -317,6 +323,26 @@ def write(stacks: Sequence[NewStack]) -> None:
             reason = f"{_display(where)}: {reason}"
         raise OnboardingError(f"cannot write {_display(s.path)}: {reason} (nothing written)"
                               ) from None
+
+
+def _taken_names(stacks: Sequence[NewStack]) -> list[str]:
+    """New stacks whose cluster, namespace and bucket names (all derived from customer,
+    domain and environment) an existing stack on the same cloud already uses, e.g. a
+    consultant's `new customer acme` next to the shipped `acme` examples: both would claim
+    one cluster. (Clouds apart, the names live in different accounts and never meet.)"""
+    folders = {s.path.parent for s in stacks}
+    existing: dict[tuple[str, str], str] = {}
+    for folder in folders:
+        for name in available_stacks(folder):
+            try:
+                cfg = load_stack_config(name, folder)
+            except ConfigError:
+                continue  # an invalid file is reported by plan, not here
+            existing.setdefault((cfg.cloud, cfg.naming.base),
+                                _display(stack_file(name, folder)))
+    return [f"{s.display} would use the names of {existing[key]} ('{s.cfg.naming.base}' "
+            f"on {s.cfg.cloud}: cluster, namespaces, buckets)"
+            for s in stacks if (key := (s.cfg.cloud, s.cfg.naming.base)) in existing]
 
 
 def notes(stacks: Sequence[NewStack]) -> list[str]:

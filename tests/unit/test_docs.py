@@ -144,7 +144,7 @@ def test_dataplatform_command(doc, args, example_stacks, capsys):
 
 
 def test_docs_have_commands_and_new_examples(example_stacks):
-    assert len(DATAPLATFORM) >= 10 and {"acme-platform-prod", "acme-hr-prod"} <= example_stacks
+    assert len(DATAPLATFORM) >= 10 and {"hooli-platform-prod", "hooli-hr-prod"} <= example_stacks
 
 
 # --- pulumi: known subcommands and flags, real config keys, known stacks

@@ -303,3 +303,26 @@ def test_new_domain_needs_a_platform_stack(tmp_path, capsys):
     refused(tmp_path, capsys, new(tmp_path, "domain", "hr", "--platform", "nope"),
             "unknown stack 'nope'")
     assert "Pulumi.acme-hr-dev.yaml" not in files(tmp_path)
+
+
+def test_a_customer_whose_names_an_existing_stack_uses_is_refused(tmp_path, capsys):
+    """The README's own example next to the shipped `acme` examples was a trap: the new
+    acme-finance-prod would claim aws-finance's cluster, namespace and buckets."""
+    import shutil
+
+    from foundation.config.loader import STACKS_DIR
+
+    for name in ("aws-platform", "aws-finance"):
+        shutil.copy(STACKS_DIR / f"Pulumi.{name}.yaml", tmp_path)
+    code = cli.main(["new", "customer", "acme", "--cloud", "aws", "--region", "eu-west-1",
+                     "--domains", "finance", "--environments", "prod",
+                     "--stacks-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Pulumi.acme-finance-prod.yaml would use the names of" in err
+    assert "Pulumi.aws-finance.yaml" in err and "Pulumi.aws-platform.yaml" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "Pulumi.aws-finance.yaml", "Pulumi.aws-platform.yaml"], "nothing written"
+    # another cloud keeps its names in other accounts: no clash
+    assert cli.main(["new", "customer", "acme", "--cloud", "local", "--domains", "finance",
+                     "--environments", "dev", "--stacks-dir", str(tmp_path)]) == 0
