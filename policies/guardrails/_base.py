@@ -221,3 +221,15 @@ def k8s_label(r: ResourceValidationArgs | PolicyResource) -> str:
         if parent_kind in ("Release", "Application", "Chart"):
             text += f" (rendered by {parent_kind} '{parent_name}')"
     return text
+
+
+KEEP_FIX = "create it with pulumi.ResourceOptions(protect=True, retain_on_delete=True)"
+
+
+def protection_gaps(r: PolicyResource) -> list[str]:
+    """What a data-holding resource of the stack lacks to survive `destroy` and
+    replacement: `protect=True`, `retain_on_delete=True` (as the offline plan reports it)."""
+    missing = [] if r.opts.protect else ["protect=True"]
+    if known(r.props, RETAIN_KEY) is False:
+        missing.append("retain_on_delete=True")
+    return missing

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 from pulumi_policy import PolicyResource, Severity
 
-from guardrails._base import RETAIN_KEY, known, label, stack_policy, string_list
+from guardrails._base import KEEP_FIX, label, protection_gaps, stack_policy, string_list
 from guardrails.buckets import GCS_BUCKETS, S3_BUCKETS, S3_ENCRYPTION
 from guardrails.databases import CLOUD_SQL, RDS
 
@@ -39,13 +39,10 @@ def data_resources(resources: Sequence[PolicyResource],
 
 def check_protected(resources, cfg) -> Iterator[tuple[str, str]]:
     for r in data_resources(resources, cfg["extraDataTypes"]):
-        missing = [] if r.opts.protect else ["protect=True"]
-        if known(r.props, RETAIN_KEY) is False:
-            missing.append("retain_on_delete=True")
-        if missing:
-            yield r.urn, (f"{label(r)} holds data but lacks {' and '.join(missing)}: create it "
-                          "with pulumi.ResourceOptions(protect=True, retain_on_delete=True) so "
-                          "neither `pulumi destroy` nor a replacement deletes it")
+        if missing := protection_gaps(r):
+            yield r.urn, (f"{label(r)} holds data but lacks {' and '.join(missing)}: "
+                          f"{KEEP_FIX} so neither `pulumi destroy` nor a replacement "
+                          "deletes it")
 
 
 POLICIES = [

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 from pulumi_policy import PolicyResource, Severity
 
-from guardrails._base import RETAIN_KEY, get, items, k8s_label, known, stack_policy
+from guardrails._base import KEEP_FIX, get, items, k8s_label, known, protection_gaps, stack_policy
 
 PVCS = ("kubernetes:core/v1:PersistentVolumeClaim",)
 STATEFUL_SETS = tuple(f"kubernetes:{v}:StatefulSet{p}" for v in
@@ -50,13 +50,9 @@ def check_volumes(resources: Sequence[PolicyResource], cfg) -> Iterator[tuple[st
                                   "annotate it helm.sh/resource-policy: keep (or "
                                   "argocd.argoproj.io/sync-options: Delete=false)")
                 continue
-            missing = [] if r.opts.protect else ["protect=True"]
-            if known(r.props, RETAIN_KEY) is False:
-                missing.append("retain_on_delete=True")
-            if missing:
-                yield r.urn, (f"{k8s_label(r)} holds data but lacks {' and '.join(missing)}: "
-                              "create it with pulumi.ResourceOptions(protect=True, "
-                              "retain_on_delete=True)")
+            if missing := protection_gaps(r):
+                yield r.urn, (f"{k8s_label(r)} holds data but lacks "
+                              f"{' and '.join(missing)}: {KEEP_FIX}")
         elif r.resource_type in STATEFUL_SETS:
             policy = get(r.props, "spec.persistentVolumeClaimRetentionPolicy") or {}
             deleted = str(get(policy, "whenDeleted") or "Retain").strip()
