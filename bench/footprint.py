@@ -42,12 +42,12 @@ from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
     shared_charts_dir,
 )
 from foundation.charts import chart_pins
 from foundation.config.loader import STACKS_DIR
 from foundation.layout import VALUES_DIR
+from foundation.quantity import parse_quantity
 
 FIELDS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
 REQUIRED = (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))

@@ -27,29 +27,20 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 # Only light imports here: `run()` checks the temporary directory before the SDKs load.
 from foundation.layout import STACKS_DIR
+from foundation.layout import display as _display
 
 if TYPE_CHECKING:
-    from dataplatform.plan.planner import Outcome
+    pass
 
 EXIT_OK, EXIT_POLICY, EXIT_CONFIG = 0, 1, 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
 EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE  # 141, as for a command killed by SIGPIPE
 TEMP_VARS = ("TMPDIR", "TEMP", "TMP")  # the variables `tempfile` reads, in its order
-
-
-def _display(path: str | os.PathLike[str]) -> str:
-    """`path` relative to the current folder when it is inside it (as the loader names files)."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if rel.startswith(os.pardir) else rel
 
 
 def _os_error(exc: OSError) -> str:
@@ -58,35 +49,11 @@ def _os_error(exc: OSError) -> str:
     return f"{_display(exc.filename)}: {reason}" if exc.filename else reason
 
 
-def _unreadable(stack: str, stacks_dir: Path) -> str | None:
-    """Why the stack file cannot be read (a folder in its place, no permission, a symlink
-    loop, a stacks folder that cannot be listed), as a config error naming the file or
-    folder; None when it reads or does not exist (the loader names unknown stacks)."""
-    from foundation.config.loader import ConfigError, Problem, stack_file
-
-    path = stack_file(stack, stacks_dir)
-    what, where = "stack file", path
-    try:
-        if os.path.lexists(path):
-            with path.open("rb"):
-                return None
-        what, where = "stacks folder", stacks_dir
-        os.listdir(stacks_dir)  # the loader would list no stack, and say nothing of why
-        return None
-    except OSError as exc:
-        return str(ConfigError(_display(where), [
-            Problem("(file)", f"cannot read the {what}: {exc.strerror or exc}")]))
-
-
 def _offline_plan(args: argparse.Namespace):
     """The stack's offline plan, or the exit code after printing why there is none."""
+    from dataplatform.plan.engine import plan_stack
     from foundation.config import ConfigError
     from foundation.config.loader import stack_file
-
-    if problem := _unreadable(args.stack, args.stacks_dir):
-        print(problem, file=sys.stderr)
-        return EXIT_CONFIG
-    from dataplatform.plan.engine import plan_stack
 
     try:
         return plan_stack(args.stack, args.stacks_dir)
@@ -108,25 +75,11 @@ def _plan(args: argparse.Namespace) -> int:
                       policy_config=args.policy_config, as_json=args.json,
                       rendered=args.rendered, charts=args.charts)
     batch = bool(args.all or args.affected or len(stacks) != 1)
-    refused = {s: p for s in stacks if (p := _unreadable(s, args.stacks_dir))}
-    planned = plan_stacks([s for s in stacks if s not in refused], options, args.jobs)
-    outcomes = _merged(stacks, refused, planned)
+    outcomes = plan_stacks(stacks, options, args.jobs)
     try:
         return print_outcomes(outcomes, batch=batch, as_json=args.json)
     finally:
-        # On Ctrl-C or a closed pipe: stop the workers and the policy packs now.
-        outcomes.close()
-        planned.close()
-
-
-def _merged(stacks: list[str], refused: dict[str, str],
-            planned: Generator[Outcome, None, None]) -> Generator[Outcome, None, None]:
-    """Each stack's outcome in the order asked: refused (unreadable) files' or planned."""
-    from dataplatform.plan.planner import Outcome
-
-    for stack in stacks:
-        yield (Outcome(stack, EXIT_CONFIG, err=refused[stack] + "\n") if stack in refused
-               else next(planned))
+        outcomes.close()  # on Ctrl-C or a closed pipe: stop the workers and packs now
 
 
 def _selected(args: argparse.Namespace) -> list[str] | int:
@@ -258,9 +211,6 @@ def _new(args: argparse.Namespace) -> int:
     from dataplatform._onboarding_render import next_steps
     from foundation.config import ConfigError
 
-    if args.what == "domain" and (problem := _unreadable(args.platform, args.stacks_dir)):
-        print(problem, file=sys.stderr)
-        return EXIT_CONFIG
     try:
         if args.what == "customer":
             stacks = ob.customer_stacks(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -87,10 +87,12 @@ def _lookup(node: Mapping[str, Any], key: str) -> list[Any] | None:
     return [node[ANY]] if ANY in node else None
 
 
-def _near(key: str, node: Mapping[str, Any]) -> str | None:
-    """The sibling key `key` was probably meant to be (case-insensitive, as the loader's)."""
-    lower = {str(k).lower(): str(k) for k in node if k not in SPECIAL}
-    near = difflib.get_close_matches(key.lower(), list(lower), n=1)
+def closest(name: str, keys: Iterable[str]) -> str | None:
+    """The key `name` was probably meant to be (`podCIDR` -> `podCidr`, `replicaCont` ->
+    `replicas`), compared case-insensitively; None when nothing is close. The one "did you
+    mean" of the project: stack keys, stack names and chart values keys."""
+    lower = {str(k).lower(): str(k) for k in keys}
+    near = difflib.get_close_matches(name.lower(), list(lower), n=1)
     return lower[near[0]] if near else None
 
 
@@ -109,7 +111,8 @@ def unknown_keys(value: Any, node: Any, path: Path = (),
         for key, sub in value.items():
             children = _lookup(node, str(key))
             if children is None:
-                yield Unknown((*path, str(key)), _near(str(key), node))
+                known = (k for k in node if k not in SPECIAL)
+                yield Unknown((*path, str(key)), closest(str(key), known))
                 continue
             for child in children:
                 yield from unknown_keys(sub, child, (*path, str(key)), root_global)

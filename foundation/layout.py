@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +26,12 @@ PROFILES_DIR = REPO_ROOT / "profiles"
 ACCESS_DIR = REPO_ROOT / "access"
 MONITORING_DIR = REPO_ROOT / "monitoring"
 POLICY_CONFIG_DIR = REPO_ROOT / "policies" / "config"
+
+
+def display(path: str | os.PathLike[str]) -> str:
+    """`path` as messages name it: relative to the current folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith(os.pardir) else rel

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from test_secrets import PlantingMocks, planted_plan
 
-from dataplatform.chartcheck import iter_components, parse_quantity, shared_charts_dir
+from dataplatform.chartcheck import iter_components, shared_charts_dir
 from dataplatform.plan.engine import Plan
+from foundation.quantity import parse_quantity
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dataplatform.chartcheck import parse_quantity
 from dataplatform.rendered.podsecurity import POD_PATHS
+from foundation.quantity import parse_quantity
 
 if TYPE_CHECKING:
     from dataplatform.rendered import RenderResult

@@ -6,7 +6,7 @@ dotted config key (the one `pulumi config set --path` takes), as a `ConfigError`
 
 from __future__ import annotations
 
-import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,14 @@ import yaml
 from pydantic import ValidationError
 
 from foundation import credentials
+from foundation.chartkeys import closest
 from foundation.config.apps import Apps
 from foundation.config.base import RuleViolations
 from foundation.config.quota_fit import quota_problems
 from foundation.config.secrets import SECRET_ONLY, secret_paths
 from foundation.config.stack import StackConfig
 from foundation.layout import STACKS_DIR
+from foundation.layout import display as _display
 
 PROJECT = "dataplatform"
 # Namespaces Pulumi passes to providers untouched (e.g. `aws:profile` for a local run).
@@ -75,13 +77,6 @@ def stack_file(stack: str, stacks_dir: Path = STACKS_DIR) -> Path:
 
 def available_stacks(stacks_dir: Path = STACKS_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 class _Loader(yaml.SafeLoader):
@@ -144,7 +139,7 @@ def _read_yaml(path: Path, source: str) -> Any:
     try:
         raw = path.read_bytes()
     except OSError as exc:  # unreadable, a folder in its place...: this stack, not the batch
-        raise ConfigError(source, [Problem("(file)", f"cannot be read: "
+        raise ConfigError(source, [Problem("(file)", "cannot read the stack file: "
                                                      f"{exc.strerror or exc}")]) from None
     if len(raw) > MAX_BYTES:
         raise ConfigError(source, [Problem("(file)", f"larger than {MAX_BYTES} bytes")])
@@ -213,8 +208,8 @@ def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem
                 msg = (f"unknown app '{name}' (known apps: {', '.join(known_apps)}; any "
                        "other chart goes in apps.extra)")
             else:
-                near = _near(name, _submodel_fields(loc[:-1]))
-                msg = "unknown key" + (f" (did you mean '{near[0]}'?)" if near else "")
+                near = closest(name, _submodel_fields(loc[:-1]))
+                msg = "unknown key" + (f" (did you mean '{near}'?)" if near else "")
                 if "." in name:
                     head, _, rest = name.partition(".")
                     msg = (f"unknown key: nest it as YAML maps, {head}: {{{rest}: …}} (the "
@@ -225,12 +220,6 @@ def _problems(exc: ValidationError, skip: list[tuple[Any, ...]]) -> list[Problem
             msg = f"{msg}, got {type(err['input']).__name__} {err['input']!r}"[:300]
         out.append(Problem(_key(loc), msg))
     return out
-
-
-def _near(name: str, keys: list[str]) -> list[str]:
-    """The key `name` was probably meant to be (`podCIDR` -> `podCidr`), if any."""
-    lower = {k.lower(): k for k in keys}
-    return [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=1)]
 
 
 def _submodel_fields(loc: tuple[Any, ...]) -> list[str]:
@@ -331,11 +320,17 @@ def load_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
     """Load `stacks/Pulumi.<stack>.yaml`, check cross-stack references, or raise ConfigError."""
     path = stack_file(stack, stacks_dir)
     source = _display(path)
-    if not path.is_file():
-        known = ", ".join(available_stacks(stacks_dir)) or "none"
-        raise ConfigError(source, [Problem("(stack)", f"unknown stack '{stack}'" + "".join(
-            f": did you mean '{n}'?" for n in _near(stack, available_stacks(stacks_dir)))
-            + f" (known: {known})")])
+    if not os.path.lexists(path):  # a folder or an unreadable file in its place: read, named
+        try:
+            os.listdir(stacks_dir)  # else the glob below lists nothing and says not why
+        except OSError as exc:
+            raise ConfigError(_display(stacks_dir), [Problem(
+                "(file)", f"cannot read the stacks folder: {exc.strerror or exc}")]) from None
+        stacks = available_stacks(stacks_dir)
+        near = closest(stack, stacks)
+        raise ConfigError(source, [Problem("(stack)", f"unknown stack '{stack}'"
+                                           + (f": did you mean '{near}'?" if near else "")
+                                           + f" (known: {', '.join(stacks) or 'none'})")])
     cfg = parse_stack_config(_read_yaml(path, source), source)
     if cfg.platform is not None:
         _check_platform_ref(cfg, cfg.platform.stack, stacks_dir, source)
@@ -345,7 +340,7 @@ def load_stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
 def _check_platform_ref(cfg: StackConfig, ref: str, stacks_dir: Path, source: str) -> None:
     key = f"{PROJECT}:platform.stack"
     path = stack_file(ref, stacks_dir)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigError(source, [Problem(key, f"platform stack '{ref}' has no file "
                                                 f"{_display(path)}")])
     try:

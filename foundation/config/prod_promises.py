@@ -71,7 +71,7 @@ def _off(value: Any) -> bool:
 
 def undone(overrides: Mapping[str, Any], folder: str) -> list[tuple[str, str]]:
     """(dotted values key, why) for each prod promise `overrides` would undo."""
-    out: list[tuple[str, str]] = []
+    out: dict[str, str] = {}  # one problem per key (a nulled block holds several promises)
     for path, kind in promises(folder):
         node: Any = overrides
         for depth, key in enumerate(path):
@@ -80,16 +80,16 @@ def undone(overrides: Mapping[str, Any], folder: str) -> list[tuple[str, str]]:
             node = node[key]
             last = depth == len(path) - 1
             if not last and not isinstance(node, Mapping):
-                out.append((".".join(path[:depth + 1]), f"replaces the block that holds "
-                            f"{'.'.join(path)}, which profile prod sets ({_what(kind)})"))
+                out.setdefault(".".join(path[:depth + 1]), f"replaces the block that holds "
+                               f"{'.'.join(path)}, which profile prod sets ({_what(kind)})")
                 break
             if last and kind == "replicas" and ((n := _number(node)) is None or n < 2):
-                out.append((".".join(path), f"{node!r} is fewer than the 2 replicas profile "
-                                            "prod runs (a drain or a crash takes it down)"))
+                out[".".join(path)] = (f"{node!r} is fewer than the 2 replicas profile prod "
+                                       "runs (a drain or a crash takes it down)")
             elif last and kind == "pdb" and _off(node):
-                out.append((".".join(path), "profile prod keeps this PodDisruptionBudget: "
-                                            "without it a node drain can stop every replica"))
-    return list(dict(reversed(out)).items())[::-1]  # one problem per key, first reason kept
+                out[".".join(path)] = ("profile prod keeps this PodDisruptionBudget: "
+                                       "without it a node drain can stop every replica")
+    return list(out.items())
 
 
 def _what(kind: str) -> str:

@@ -23,13 +23,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import cache
 from typing import TYPE_CHECKING
 
 from foundation import yamlfile
-from foundation.config.base import QUANTITY
 from foundation.layout import PROFILES_DIR
+from foundation.quantity import parse_quantity
 
 if TYPE_CHECKING:
     from foundation.config.stack import StackConfig
@@ -42,26 +40,11 @@ ATTRS = {"requestsCpu": "requests_cpu", "requestsMemory": "requests_memory",
          "limitsCpu": "limits_cpu", "limitsMemory": "limits_memory"}
 ARGO = "argocd"
 GiB = 2**30
-_SUFFIX: dict[str, Decimal] = {
-    "": Decimal(1), "m": Decimal("0.001"),
-    **{s: Decimal(10) ** (3 * i) for i, s in enumerate("kMGTPE", 1)},
-    **{s + "i": Decimal(2) ** (10 * i) for i, s in enumerate("KMGTPE", 1)}}
-
-
-def quantity(value: str) -> float:
-    """A Kubernetes quantity (the forms `Quantity` admits) in cores or bytes."""
-    match = QUANTITY.fullmatch(str(value).strip())
-    if not match:
-        raise ValueError(f"not a Kubernetes quantity: {value!r}")
-    return float(Decimal(match[1]) * _SUFFIX[match[3] or ""])
-
-
-@cache
 def footprints(profile: str) -> dict[str, dict[str, tuple[float, ...]]]:
     """{app: {"standing"|"batch": figures in FIELDS order}} of `profile`."""
     data = ((yamlfile.read(FOOTPRINTS_FILE) if FOOTPRINTS_FILE.is_file() else None)
             or {}).get(profile) or {}
-    return {app: {part: tuple(quantity(figures[k]) for k, _ in FIELDS)
+    return {app: {part: tuple(parse_quantity(figures[k]) for k, _ in FIELDS)
                   for part, figures in parts.items()} for app, parts in data.items()}
 
 
@@ -129,7 +112,7 @@ def quota_problems(cfg: StackConfig) -> list[tuple[str, str]]:
     quota, out = cfg.isolation.quota, []
     for i, (key, kind) in enumerate(FIELDS):
         admitted = getattr(quota, ATTRS[key])
-        if wanted.totals[i] <= quantity(admitted) + 1e-9:
+        if wanted.totals[i] <= parse_quantity(admitted) + 1e-9:
             continue
         unit = "CPU" if kind == "cpu" else ""
         total = _show(wanted.totals[i], kind)
@@ -151,7 +134,7 @@ def fitting_quota(wanted: Need, defaults: Mapping[str, str], headroom: float
     for i, (key, kind) in enumerate(FIELDS):
         unit = 1 if kind == "cpu" else GiB
         whole = math.ceil(round(wanted.totals[i] * (1 + headroom) / unit, 6))
-        floor = quantity(defaults[key])
+        floor = parse_quantity(defaults[key])
         out[key] = defaults[key] if whole * unit <= floor else (
             str(whole) if kind == "cpu" else f"{whole}Gi")
     return out

@@ -39,7 +39,6 @@ from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
     shared_charts_dir,
     unknown_keys,
 )
@@ -56,6 +55,7 @@ from foundation.config.loader import (
     parse_stack_config,
 )
 from foundation.config.secrets import offline_config
+from foundation.quantity import parse_quantity
 
 pytestmark = pytest.mark.unit
 

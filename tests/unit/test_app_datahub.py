@@ -34,7 +34,6 @@ from dataplatform.chartcheck import (
     TEMPLATE_ONLY_KEYS,
     containers_without_resources,
     load_chart,
-    parse_quantity,
     unknown_keys,
 )
 from dataplatform.plan import engine
@@ -43,6 +42,7 @@ from dataplatform.program import build, load
 from foundation.config.loader import ConfigError, parse_stack_config
 from foundation.config.secrets import PLACEHOLDER, offline_config
 from foundation.layout import LOCK_FILE
+from foundation.quantity import parse_quantity
 
 pytestmark = pytest.mark.unit
 

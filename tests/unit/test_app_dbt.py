@@ -22,13 +22,13 @@ from components.apps.dbt._profiles import (
 )
 from components.apps.dbt._settings import DbtSettings
 from components.apps.dbt.names import ARTIFACT_FILES, artifact_prefix, latest_prefix
-from dataplatform.chartcheck import parse_quantity
 from dataplatform.plan.engine import SECRET, plan_stack
 from foundation.config import ConfigError, parse_stack_config
 from foundation.config.dbt import cron_problem
 from foundation.config.loader import STACKS_DIR
 from foundation.config.secrets import PLACEHOLDER
 from foundation.config.warehouse import WarehouseConfig
+from foundation.quantity import parse_quantity
 
 pytestmark = pytest.mark.unit
 

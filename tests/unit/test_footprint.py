@@ -107,7 +107,7 @@ def test_the_domain_quota_admits_its_apps(stack):
     assert set(wanted) == {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
     quota = {"requests.cpu": q.requests_cpu, "requests.memory": q.requests_memory,
              "limits.cpu": q.limits_cpu, "limits.memory": q.limits_memory}
-    from dataplatform.chartcheck import parse_quantity
+    from foundation.quantity import parse_quantity
 
     over = {k: (wanted[k], v) for k, v in quota.items()
             if wanted[k] > parse_quantity(v)}
@@ -143,7 +143,7 @@ def test_the_pinned_footprints_are_current(measured):
 def test_the_rendered_airflow_counts_its_airflow_3_components(measured):
     """The shared airflow chart is a repackage whose pre-release appVersion drops the
     api-server, dag-processor and triggerer: they are measured from a stamped copy."""
-    from foundation.config.quota_fit import quantity
+    from foundation.quantity import parse_quantity as quantity
 
     airflow = yaml.safe_load(measured)["dev"]["airflow"]["standing"]
     # scheduler + statsd alone request 120m; the api-server, dag-processor and triggerer

@@ -20,11 +20,11 @@ from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
     shared_charts_dir,
     unknown_keys,
 )
 from foundation.config.monitoring import MonitoringConfig, Receiver
+from foundation.quantity import parse_quantity
 
 pytestmark = pytest.mark.unit
 

@@ -190,7 +190,8 @@ BIG_APPS = "airbyte,airflow,metabase,datahub"
 def test_a_50_stack_customer_gets_quotas_that_fit_its_apps(tmp_path, capsys):
     from foundation.config import ConfigError
     from foundation.config.loader import load_stack_config
-    from foundation.config.quota_fit import quantity, stack_need
+    from foundation.config.quota_fit import stack_need
+    from foundation.quantity import parse_quantity as quantity
 
     domains = ",".join(f"d{i:02d}" for i in range(25))
     assert customer(tmp_path, "acme", "aws", domains, "dev,prod", "--apps", BIG_APPS) == 0

@@ -16,10 +16,10 @@ from foundation.config.quota_fit import (
     FOOTPRINTS_FILE,
     footprints,
     need,
-    quantity,
     quota_problems,
     stack_need,
 )
+from foundation.quantity import parse_quantity as quantity
 
 pytestmark = pytest.mark.unit
 

@@ -19,12 +19,12 @@ from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
     load_chart,
-    parse_quantity,
     shared_charts_dir,
     unknown_keys,
 )
 from foundation.charts import chart_pins
 from foundation.layout import LOCK_FILE, VALUES_DIR
+from foundation.quantity import parse_quantity
 
 pytestmark = pytest.mark.unit
 
