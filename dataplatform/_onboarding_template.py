@@ -1,7 +1,8 @@
 """The `template:` section of `Pulumi.yaml` (what `pulumi new` asks), from the config model.
 
 The model is the one source of truth: each template key's description is the model field's
-description (plus its choices), and a default appears only where the model has one.
+description (plus its choices), and its default is the model's; keys without one default to
+the quickstart's answers (`QUICKSTART`), so `pulumi new --yes` writes a stack that validates.
 `tests/unit/test_template.py` fails when Pulumi.yaml drifts; regenerate it with
 
     python -m dataplatform._onboarding_template --write
@@ -27,6 +28,11 @@ PULUMI_YAML = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
 # (gcpProject is left out: `pulumi new` would write an empty, invalid id on other clouds.)
 KEYS = ("customer", "domain", "environment", "kind", "cloud", "region", "profile", "owner",
         "cost_center")
+QUICKSTART = {"customer": "demo", "environment": "dev", "kind": "platform", "cloud": "local",
+              "region": "", "profile": "dev", "owner": "changeme"}
+"""`pulumi new --yes` answers where the model has no default: a local dev platform stack
+that validates as written (on the context `kind-demo`). Owner and cost center are
+placeholders, which the plan warns about until someone fills them in."""
 PROBE_MAX = 100
 HEAD = {"description": "A data-mesh domain (or the shared platform) on Kubernetes",
         "important": True}
@@ -72,6 +78,12 @@ def template_config() -> dict[str, dict[str, str]]:
         entry = {"description": text}
         if field.default not in (PydanticUndefined, None):
             entry["default"] = field.default
+        elif name == "cost_center":
+            from dataplatform.onboarding import DEFAULT_COST_CENTER  # what `new` writes too
+
+            entry["default"] = DEFAULT_COST_CENTER
+        else:
+            entry["default"] = QUICKSTART[name]
         out[f"{PROJECT}:{field.alias or name}"] = entry
     return out
 

@@ -45,6 +45,7 @@ from foundation.config.loader import (
 )
 from foundation.config.quota_fit import FIELDS, need
 from foundation.config.stack import StackConfig
+from foundation.naming import default_kube_context
 
 # Environments that get the prod profile; any other environment gets dev.
 PROD_ENVIRONMENTS = ("prod", "production", "prd", "live")
@@ -204,7 +205,7 @@ def customer_stacks(customer: str, *, cloud: str, region: str | None, domains: S
         platform: dict[str, Any] = {**ident, "kind": "platform", "owner": owner,
                                     "costCenter": labels.cost}
         if cloud == "local":
-            platform["cluster"] = {"kubeContext": kube_context or f"kind-{customer}"}
+            platform["cluster"] = {"kubeContext": kube_context or default_kube_context(customer)}
         elif cidrs:
             platform["cluster"] = {"publicAccessCidrs": cidrs}
         header = (f"Platform stack of {customer}, environment {env}: the shared cluster, "

@@ -37,6 +37,12 @@ LAKE_ZONES = ("raw", "staging", "curated", "artifacts", "logs")
 BASE_MAX = 40
 
 
+def default_kube_context(customer: str) -> str:
+    """The kubeconfig context of a local stack that names none: what
+    `kind create cluster --name <customer>` makes (`dataplatform new` writes it too)."""
+    return f"kind-{customer}"
+
+
 def is_dns_label(value: str, max_len: int = 63) -> bool:
     """True when `value` is a DNS-1123 label no longer than `max_len`."""
     return len(value) <= max_len and bool(DNS1123_LABEL.fullmatch(value))

@@ -18,6 +18,8 @@ class LocalClusterArgs:
     """Kubeconfig context to deploy into, e.g. `kind-dataplatform`."""
     cluster_name: str
     """Deterministic name the platform gives the cluster (for labels and outputs)."""
+    context_defaulted: bool = False
+    """The stack file names no context: the plan says which one it assumed."""
 
 
 class LocalCluster(pulumi.ComponentResource):
@@ -30,6 +32,11 @@ class LocalCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: LocalClusterArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("dataplatform:cluster:LocalCluster", name, None, opts)
+        if args.context_defaulted:
+            pulumi.log.info(f"cluster.kubeContext unset: deploying into kubeconfig context "
+                            f"'{args.kube_context}' (`kind create cluster --name "
+                            f"{args.kube_context.removeprefix('kind-')}` makes it)",
+                            resource=self)
         provider = k8s.Provider(
             f"{name}-provider",
             context=args.kube_context,

@@ -18,6 +18,7 @@ from foundation.config.base import RuleViolations
 from foundation.config.loader import PROJECT
 from foundation.config.monitoring import monitoring_enabled
 from foundation.config.stack import StackConfig
+from foundation.naming import default_kube_context
 
 if TYPE_CHECKING:
     from components.cluster.eks import EksClusterArgs
@@ -54,8 +55,10 @@ def cluster_args(cfg: StackConfig) -> LocalClusterArgs | EksClusterArgs | GkeClu
         return eks_args(cfg)
     if cfg.cloud == "gcp":
         return gke_args(cfg)
-    assert cfg.cluster.kube_context is not None  # the model requires it on cloud local
-    return LocalClusterArgs(cfg.cluster.kube_context, cfg.naming.base)
+    if cfg.cluster.kube_context:
+        return LocalClusterArgs(cfg.cluster.kube_context, cfg.naming.base)
+    return LocalClusterArgs(default_kube_context(cfg.customer), cfg.naming.base,
+                            context_defaulted=True)
 
 
 def eks_args(cfg: StackConfig, profiles: Path | None = None) -> EksClusterArgs:

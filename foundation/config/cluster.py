@@ -59,7 +59,8 @@ class ClusterConfig(Model):
         "stacks). 'shared': a domain on its platform stack's cluster. Derived when unset.",
     )
     kube_context: str | None = Field(
-        None, description="cloud local: the kubeconfig context to deploy into."
+        None, description="cloud local: the kubeconfig context to deploy into (default: "
+        "kind-<customer>, what `kind create cluster --name <customer>` makes)."
     )
     version: str = Field("1.33", description="Kubernetes version (aws/gcp).")
     public_access_cidrs: list[Cidr] = Field(

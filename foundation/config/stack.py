@@ -118,9 +118,6 @@ class StackConfig(Model):
                           cidrs=shown(self.cluster.public_access_cidrs))))
         if self.cloud == "gcp" and not self.gcp_project:
             p.append(("gcpProject", "cloud 'gcp' needs the GCP project id"))
-        if self.cloud == "local" and self.owns_cluster and not self.cluster.kube_context:
-            p.append(("cluster.kubeContext", "cloud 'local' needs the kubeconfig context "
-                                             "to deploy into"))
         if self.kind == "platform":
             if self.domain != "platform":
                 p.append(("domain", "platform stacks take no domain (it is 'platform')"))

@@ -78,8 +78,6 @@ CASES = {
         dict(cluster={"kubeContext": "kind-x"}), "dataplatform:platform.stack",
         "needs platform.stack (a shared cluster) or cluster.mode: dedicated"),
     "missing required key": ({"owner": None}, "dataplatform:owner", "required key is missing"),
-    "local without context": (dict(cluster={"mode": "dedicated"}),
-                              "dataplatform:cluster.kubeContext", "kubeconfig context"),
     "name budget": (dict(customer="c" * 16, domain="d" * 20, environment="staging"),
                     "dataplatform:environment", "longer than 40"),
 }

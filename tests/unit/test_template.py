@@ -1,5 +1,6 @@
 """`Pulumi.yaml`'s `template:` (what `pulumi new` asks) agrees with the config model."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,10 @@ def test_each_template_key_is_a_model_field_with_its_description_and_default():
         assert key in fields, f"{key} is not a key of the config model"
         field = fields[key]
         assert entry["description"].startswith(field.description), key
-        if field.default in (PydanticUndefined, None):
-            assert "default" not in entry, f"{key}: the model has no default"
-        else:
+        if field.default not in (PydanticUndefined, None):
             assert entry["default"] == field.default, key
+        else:  # the quickstart's answer, a stand-in the plan flags, or the empty region
+            assert "default" in entry, f"{key}: `pulumi new --yes` would have no answer"
 
 
 def test_every_required_key_is_asked():
@@ -57,3 +58,21 @@ def test_length_hints_match_the_model():
             assert ok, n
         except ValueError:
             assert not ok, n
+
+
+def test_the_templates_defaults_make_a_stack_that_plans(tmp_path, capsys):
+    """What `pulumi new --yes` writes: every key at its default. It validates and plans on
+    the default context, and the plan flags the stand-in owner and cost center."""
+    from dataplatform.cli import main
+
+    config = {key: entry["default"] for key, entry in shipped_template()["config"].items()}
+    (tmp_path / "Pulumi.fresh.yaml").write_text(yaml.safe_dump({"config": config}))
+    code = main(["plan", "fresh", "--stacks-dir", str(tmp_path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    plan = json.loads(out)
+    (provider,) = [r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes"]
+    assert provider["inputs"]["context"] == "kind-demo"
+    assert "cluster.kubeContext unset" in err and "kind create cluster --name demo" in err
+    assert "owner 'changeme' is a placeholder" in err
+    assert "costCenter 'cc-unassigned' is a placeholder" in err
