@@ -20,6 +20,7 @@ from dataplatform.resolve import resolve
 from foundation.config import ConfigError, StackConfig, load_stack_config
 from foundation.config.base import RuleViolations
 from foundation.config.loader import PROJECT, STACKS_DIR, Problem, _display, stack_file
+from foundation.layout import PROJECT_STACKS_DIR
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def main() -> None:
     import sys
 
     try:
-        stack = load(pulumi.get_stack())
+        # The folder `pulumi` reads (stackConfigDir), never $DATAPLATFORM_STACKS_DIR: the
+        # program must build the very file whose config and secrets the engine holds.
+        stack = load(pulumi.get_stack(), PROJECT_STACKS_DIR)
     except ConfigError as exc:
         # A clean message and exit code 2 instead of a traceback, before any resource.
         print(exc, file=sys.stderr)

@@ -1,5 +1,6 @@
-"""Plans of the shipped stacks with data apps set, the values an app's chart receives, and
-the pinned chart defaults they are checked against (shared by the tests/unit/test_app_*.py).
+"""Plans of the fixture stacks (tests/fixtures/stacks) with data apps set, the values an
+app's chart receives, and the pinned chart defaults they are checked against (shared by the
+tests/unit/test_app_*.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from foundation.quantity import parse_quantity
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-# The shipped stacks the app tests plan -> the namespace of their domain.
+# The fixture stacks the app tests plan -> the namespace of their domain.
 STACKS = {"local": "acme-marketing-dev", "gcp-marketing": "acme-marketing-dev",
           "aws-finance": "acme-finance-prod"}
 _PLANS: dict[str, Plan] = {}

@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from stackdir import FIXTURE_STACKS, SHIPPED_STACKS, shipped_examples
 
 from dataplatform import cli
-from foundation.config.loader import available_stacks
+from foundation.config.loader import available_stacks, load_stack_config
 
 pytestmark = pytest.mark.unit
 
@@ -14,11 +15,20 @@ RESOURCE_KEYS = {"urn": str, "type": str, "name": str, "parent": (str, type(None
                  "depends_on": list, "provider": (str, type(None))}
 
 
-@pytest.mark.parametrize("stack", available_stacks())
+@pytest.mark.parametrize("stack", shipped_examples())
 def test_every_shipped_stack_plans_cleanly(shipped_plan, stack):
-    plan = shipped_plan(stack)
+    plan = shipped_plan(stack, SHIPPED_STACKS)
     assert plan.resources
     assert not [f for f in plan.policy if f["level"] == "mandatory"]
+
+
+@pytest.mark.parametrize("stack", shipped_examples())
+def test_every_shipped_acme_stack_is_marked_example(stack):
+    """The deploy workflow leaves `example: true` stacks out. The examples are customer acme
+    (docs/onboarding.md): an acme stack must say it is one; a consultant's own need not."""
+    cfg = load_stack_config(stack, SHIPPED_STACKS)
+    assert cfg.example or cfg.customer != "acme", \
+        f"stacks/Pulumi.{stack}.yaml: customer acme without `dataplatform:example: true`"
 
 
 @pytest.mark.parametrize("stack", ["aws-finance", "local"])
@@ -42,6 +52,7 @@ def test_urns_are_the_engines(shipped_plan, stack):
 
 
 def test_both_profiles_and_all_clouds_are_shipped(stacks):
+    """The fixture stacks (what the suite plans) cover every profile and cloud."""
     shipped = [stacks.shipped(s) for s in available_stacks()]
     assert {s["profile"] for s in shipped} == {"dev", "prod"}
     assert {s["cloud"] for s in shipped} == {"local", "aws", "gcp"}
@@ -153,14 +164,38 @@ def test_argocd_delivery_needs_argocd(stacks, capsys):
     assert "delivery 'argocd' but the cluster has no Argo CD" in capsys.readouterr().err
 
 
-def test_pulumi_entry_point_exits_2_on_an_unknown_stack(mock_engine, capsys):
+def test_pulumi_entry_point_exits_2_on_an_unknown_stack(mock_engine, capsys, monkeypatch):
     import pulumi
 
     from dataplatform import program
 
+    monkeypatch.setattr(program, "PROJECT_STACKS_DIR", FIXTURE_STACKS)  # stacks/ may be gone
     pulumi.runtime.settings._set_stack("no-such-stack")
     with pytest.raises(SystemExit) as info:
         program.main()
     assert info.value.code == 2
     assert "unknown stack 'no-such-stack'" in capsys.readouterr().err
     assert mock_engine.recorded == []
+
+
+def test_pulumi_entry_point_reads_the_folder_pulumi_reads(mock_engine, monkeypatch, capsys):
+    """`pulumi up` holds the config and secrets of stackConfigDir (stacks/): the program
+    builds that file, not one $DATAPLATFORM_STACKS_DIR names (here, the test fixtures)."""
+    import pulumi
+
+    from dataplatform import program
+    from foundation import layout
+    from foundation.config import ConfigError
+
+    read = []
+
+    def load(stack, stacks_dir=layout.STACKS_DIR):
+        read.append((stack, stacks_dir))
+        raise ConfigError("stub", [])
+
+    monkeypatch.setattr(program, "load", load)
+    pulumi.runtime.settings._set_stack("local")
+    with pytest.raises(SystemExit):
+        program.main()
+    assert layout.STACKS_DIR == FIXTURE_STACKS != layout.PROJECT_STACKS_DIR
+    assert read == [("local", layout.PROJECT_STACKS_DIR)]

@@ -19,10 +19,11 @@ import pulumi
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from stackdir import SHIPPED_STACKS, shipped_examples
 
 from dataplatform import cli, docs
 from foundation.config import ConfigError, parse_stack_config
-from foundation.config.loader import STACKS_DIR, available_stacks, stack_file
+from foundation.config.loader import stack_file
 
 pytestmark = pytest.mark.unit
 
@@ -81,19 +82,19 @@ def test_docs_command_writes_then_check_passes_and_flags_a_stale_file(tmp_path, 
 # --- (b) the shipped stack files
 
 
-@pytest.mark.parametrize("stack", available_stacks())
+@pytest.mark.parametrize("stack", shipped_examples())
 def test_shipped_stack_validates_against_the_schema(stack, validator):
-    data = yaml.safe_load(stack_file(stack).read_text())
+    data = yaml.safe_load(stack_file(stack, SHIPPED_STACKS).read_text())
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
               for e in validator.iter_errors(data)]
     assert not errors, errors
 
 
-@pytest.mark.parametrize("stack", available_stacks())
+@pytest.mark.parametrize("stack", shipped_examples())
 def test_shipped_stack_names_the_schema_on_its_first_line(stack):
-    path = stack_file(stack)
+    path = stack_file(stack, SHIPPED_STACKS)
     first = path.read_text().splitlines()[0]
-    assert first == docs.modeline(STACKS_DIR)
+    assert first == docs.modeline(SHIPPED_STACKS)
     target = first.removeprefix(docs.MODELINE_PREFIX)
     assert (path.parent / target).resolve() == docs.SCHEMA_FILE.resolve()
 
