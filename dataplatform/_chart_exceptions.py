@@ -14,6 +14,10 @@ PASS_THROUGH: dict[str, tuple[str, ...]] = {
     "argo-cd": ("configs.cm", "configs.params", "configs.rbac"),
     "airflow": ("config",),
     "kube-prometheus-stack": ("alertmanager.config", "grafana.grafana.ini"),
+    # deployment.yaml turns every key into a `--<key>` flag of the autoscaler itself
+    "cluster-autoscaler": ("extraArgs",),
+    # templates/configmap.yaml renders `config` as the collector's own relay.yaml
+    "opentelemetry-collector": ("config",),
 }
 
 # Kubernetes maps of free-form keys (labels, annotations, node selectors, env as a map),
@@ -48,6 +52,12 @@ TEMPLATE_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     # The opensearch subchart's defaults list only `requests`; its
     # templates/statefulset.yaml renders the whole `resources` map.
     "datahub-prerequisites": ("opensearch.resources.limits",),
+    # Its defaults limit only memory; templates/envoy-gateway-deployment.yaml renders the
+    # whole `deployment.envoyGateway.resources` map (a cpu limit too).
+    "gateway-helm": ("deployment.envoyGateway.resources.limits",),
+    # templates/pdb.yaml (0.170.0); values.yaml shows both only commented out.
+    "opentelemetry-collector": ("podDisruptionBudget.minAvailable",
+                                "podDisruptionBudget.maxUnavailable"),
 }
 
 # `resources` keys that size pods the app itself launches at run time (Airbyte's sync and

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dataplatform.chartcheck import key_tree, shared_charts_dir
+from dataplatform.chartcheck import key_tree, shared_charts_dir, shared_lock_charts
 from foundation import yamlfile
 from foundation.chartkeys import index_file
 from foundation.charts import chart_pins
@@ -42,16 +42,22 @@ def _sorted(node: Any) -> Any:
     return node
 
 
-def texts(charts: Path | None = None) -> dict[str, str]:
-    """File name -> content, one per pinned chart."""
+def texts(charts: Path | None = None, skipped: list[str] | None = None) -> dict[str, str]:
+    """File name -> content, one per pinned chart. A chart the shared lock does not pin
+    whose defaults `charts` lacks is left out, named in `skipped` (its committed file,
+    generated with `--charts` from the upstream chart, is kept)."""
     charts = charts or default_charts()
     if charts is None:
         raise ChartKeysError("../shared/charts/defaults is absent from this checkout: pass "
                              "--charts DIR (one folder per pinned chart)")
-    out = {}
+    out, shared = {}, shared_lock_charts()
     for name, pin in sorted(chart_pins().items()):
         folder = charts / name
         meta = folder / "Chart.yaml"
+        if not meta.is_file() and shared and name not in shared:
+            if skipped is not None:
+                skipped.append(name)
+            continue
         if not meta.is_file():
             raise ChartKeysError(f"no defaults for chart {name!r}: {meta} is missing")
         version = str((yamlfile.read(meta) or {}).get("version"))
@@ -67,10 +73,18 @@ def texts(charts: Path | None = None) -> dict[str, str]:
 def write(check: bool = False, charts: Path | None = None,
           target: Path = CHART_KEYS_DIR) -> bool:
     """Write the files (or, with `check`, only compare); True when one was stale."""
-    new = texts(charts)
+    skipped: list[str] = []
+    new = texts(charts, skipped)
     old = {p.name: p.read_text() for p in target.glob("*.json")} if target.is_dir() else {}
     stale = sorted(n for n in new if old.get(n) != new[n])
-    extra = sorted(set(old) - set(new))
+    kept = {index_file(n, chart_pins()[n].version) for n in skipped}
+    extra = sorted(set(old) - set(new) - kept)
+    for name in skipped:
+        file = index_file(name, chart_pins()[name].version)
+        print(f"chart-keys: no defaults for chart {name!r} (not in ../shared/charts/"
+              f"charts.lock.yaml): skipped, {target.name}/{file} "
+              + ("kept" if file in old else "absent (--charts DIR with its folder)"),
+              file=sys.stderr)
     if check:
         for name in stale:
             print(f"{target.name}/{name} is stale or missing: run `dataplatform chart-keys`",

@@ -3,14 +3,16 @@
 Helm silently ignores a values key the chart does not know, so a typo (`server.resourcs`)
 deploys fine and does nothing. Each pinned version's defaults (`values.yaml`, `Chart.yaml`,
 `values.schema.json` if any, the same per bundled subchart under `charts/`) live outside the
-project in `<repo>/../shared/charts/defaults/<chart>/`; `shared_charts_dir()` finds it, and
-callers must cope with it being absent. These are heuristics over values files, not a Helm
-render: each public function says what it assumes.
+project, in a chart data folder (`<root>/defaults/<chart>/`, `<root>/src/<chart>/`,
+`<root>/charts.lock.yaml`); `shared_charts_dir()` finds it, and callers must cope with it
+being absent. These are heuristics over values files, not a Helm render: each public
+function says what it assumes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -37,10 +39,35 @@ _SchemaRef = tuple[Any, Any]  # (schema node, document root for `$ref`)
 _DECLARING = ("properties", "patternProperties", "additionalProperties")
 
 
+CHART_DATA_ENV = "DATAPLATFORM_CHART_DATA"
+SHARED_CHART_DATA = REPO_ROOT.parent / "shared" / "charts"
+"""What CI and the project's own checkouts have beside the repository (read-only)."""
+LOCAL_CHART_DATA = REPO_ROOT / ".chart-data"
+"""What `dataplatform chart-data` writes by default (git-ignored): a clone's own copy."""
+
+
+def chart_data_dirs() -> list[Path]:
+    """Where chart data is looked for, in order: `$DATAPLATFORM_CHART_DATA`,
+    `<repo>/../shared/charts`, `<repo>/.chart-data`."""
+    env = os.environ.get(CHART_DATA_ENV)
+    return [*([Path(env)] if env else []), SHARED_CHART_DATA, LOCAL_CHART_DATA]
+
+
 def shared_charts_dir() -> Path | None:
-    """`<repo>/../shared/charts` when this checkout has it, else None."""
-    path = REPO_ROOT.parent / "shared" / "charts"
-    return path if path.is_dir() else None
+    """The chart data folder the checks read: the first of `chart_data_dirs()` that is a
+    folder, else None (the one place that decides; `rendered.helm` asks here too)."""
+    return next((path for path in chart_data_dirs() if path.is_dir()), None)
+
+
+def shared_lock_charts() -> set[str]:
+    """Charts `../shared/charts/charts.lock.yaml` pins (empty without ../shared): the ones
+    whose defaults and sources the shared folder is expected to hold. A chart pinned only
+    in our lock (cluster-autoscaler) is skipped, and named, where those are read."""
+    shared = shared_charts_dir()
+    lock = shared / "charts.lock.yaml" if shared else None
+    if lock is None or not lock.is_file():
+        return set()
+    return set((_yaml(lock) or {}).get("charts") or {})
 
 
 @dataclass(frozen=True, eq=False)

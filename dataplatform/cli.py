@@ -10,6 +10,8 @@
     dataplatform docs [--check]         regenerate docs/reference/ (or check it is current)
     dataplatform footprints [--check]   the apps' pinned CPU/memory (profiles/footprints.yaml)
     dataplatform chart-keys [--check]   the pinned charts' values keys (chart-keys/)
+    dataplatform status STACK [--wait]  after `pulumi up`: app states, URLs, admin Secrets, alerts
+    dataplatform chart-data [--from DIR]  the pinned charts' data for the checks (.chart-data/)
 
 Exit codes: 0 done; 1 a mandatory policy is violated (docs --check: a reference file is
 stale); 2 invalid config or input, unknown stack, git error, a file that exists, or a file
@@ -202,6 +204,12 @@ def _chart_keys(args: argparse.Namespace) -> int:
     return EXIT_CONFIG
 
 
+def _chart_data(args: argparse.Namespace) -> int:
+    from dataplatform import chart_data
+
+    return chart_data.command(args)
+
+
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
@@ -354,6 +362,22 @@ def parser() -> argparse.ArgumentParser:
                       help="one folder of defaults per chart (default: "
                            "../shared/charts/defaults)")
     keys.set_defaults(func=_chart_keys)
+    data = sub.add_parser("chart-data", help="pull each pinned chart (or read --from DIR) and "
+                                             "refresh the chart data the checks read "
+                                             "(defaults/, src/, charts.lock.yaml)")
+    data.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                      help="charts as <chart>/ folders or <chart>-<version>.tgz files "
+                           "(default: `helm pull` from each pinned repository)")
+    data.add_argument("--out", type=Path, metavar="DIR", default=None,
+                      help="the chart data folder to refresh (default: .chart-data/)")
+    data.add_argument("--chart", action="append", default=[], metavar="NAME",
+                      help="only this pinned chart (repeatable; default: every one)")
+    data.add_argument("--allow-repackage", action="append", default=[], metavar="NAME",
+                      help="accept this chart with another appVersion than the lock's")
+    data.set_defaults(func=_chart_data)
+    from dataplatform.status.command import add_parser as add_status
+
+    add_status(sub, STACKS_DIR)
     return p
 
 

