@@ -31,6 +31,7 @@ from dataplatform.docs import modeline
 from foundation.config import quota_fit
 from foundation.config.app import AppConfig
 from foundation.config.apps import Apps
+from foundation.config.cluster import workload_capacity
 from foundation.config.database import MANAGED_CLOUDS
 from foundation.config.isolation import QuotaConfig
 from foundation.config.loader import (
@@ -43,7 +44,7 @@ from foundation.config.loader import (
     parse_stack_config,
     stack_file,
 )
-from foundation.config.quota_fit import FIELDS, need
+from foundation.config.quota_fit import FIELDS, cluster_fit, need
 from foundation.config.stack import StackConfig
 from foundation.naming import default_kube_context
 
@@ -219,9 +220,31 @@ def customer_stacks(customer: str, *, cloud: str, region: str | None, domains: S
         plat = _stack(platform, header, stacks_dir,
                       labels.placeholders(owner) | marked | alert_marks)
         out.append(plat)
-        out += [_domain(customer, d, env, ident, plat.name, labels, enabled, stacks_dir,
-                        alerts) for d in domains]
+        domain_stacks = [_domain(customer, d, env, ident, plat.name, labels, enabled,
+                                 stacks_dir, alerts) for d in domains]
+        _check_cluster_fit(plat.name, plat.cfg, [s.cfg for s in domain_stacks])
+        out += domain_stacks
     return out
+
+
+def _check_cluster_fit(platform: str, cfg: StackConfig,
+                       domains: Sequence[StackConfig]) -> None:
+    """A prod platform's workload nodes at their autoscaling maximum (profiles/eks.yaml,
+    gke.yaml) can grant every domain's quota requests; else nothing is written. Dev
+    overcommits on purpose (one small node) and local is sized by hand; a maximum set by
+    hand in the platform stack is its author's call."""
+    if (cfg.cloud == "local" or cfg.profile != "prod" or not domains
+            or cfg.cluster.autoscaling.max_nodes is not None):
+        return
+    nodes, allocatable = workload_capacity(cfg.cloud, cfg.profile)
+    quotas = [d.isolation.quota.model_dump(by_alias=True) for d in domains]
+    short = cluster_fit(quotas, nodes, allocatable)
+    if short:
+        raise OnboardingError(
+            f"{platform}: the domains' quotas do not fit its cluster at the "
+            f"{cfg.profile} profile's maximum size ({'; '.join(short)}): onboard fewer "
+            "domains per platform, or raise cluster.autoscaling.maxNodes in the platform "
+            "stack after writing it")
 
 
 def _check_cloud_args(cloud: str, region: str | None, gcp_project: str | None,
@@ -291,9 +314,24 @@ def domain_stack(domain: str, *, platform: str, stacks_dir: Path = STACKS_DIR,
     ident = _identity(plat.customer, plat.environment, plat.cloud, plat.region,
                       plat.gcp_project)
     ident["profile"] = plat.profile  # follow the platform, whatever its environment's name
-    return _domain(plat.customer, domain, plat.environment, ident, platform,
-                   Labels(owner, cost_center or plat.cost_center), _apps(apps), stacks_dir,
-                   alerts)
+    new = _domain(plat.customer, domain, plat.environment, ident, platform,
+                  Labels(owner, cost_center or plat.cost_center), _apps(apps), stacks_dir,
+                  alerts)
+    _check_cluster_fit(platform, plat, [*_domains_on(platform, stacks_dir), new.cfg])
+    return new
+
+
+def _domains_on(platform: str, stacks_dir: Path) -> list[StackConfig]:
+    """The valid domain stacks of `stacks_dir` on `platform`'s cluster."""
+    out = []
+    for name in available_stacks(stacks_dir):
+        try:
+            cfg = load_stack_config(name, stacks_dir)
+        except ConfigError:
+            continue  # its own plan reports it
+        if cfg.platform is not None and cfg.platform.stack == platform:
+            out.append(cfg)
+    return out
 
 
 def write(stacks: Sequence[NewStack]) -> None:

@@ -65,3 +65,48 @@ def role(prefix: str, role_name: str, trust: pulumi.Input[str], policies: dict[s
         for key, policy in policies.items()
     ]
     return r, attachments
+
+
+AUTOSCALER_DESCRIBE = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+)
+AUTOSCALER_SCALE = ("autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup")
+
+
+def discovery_tags(cluster_name: str) -> dict[str, str]:
+    """The tags cluster-autoscaler discovers a cluster's node groups by (EKS puts them on
+    each managed node group's Auto Scaling group too); the scaling grant requires them."""
+    return {"k8s.io/cluster-autoscaler/enabled": "true",
+            f"k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+
+
+def autoscaler_policy(cluster_name: str, region: str) -> str:
+    """cluster-autoscaler's grant: read-only describes on `*` (IAM grants them on nothing
+    else), the managed node groups of this cluster, and scaling only of EKS Auto Scaling
+    groups in its region carrying this cluster's discovery tags, so no other cluster's
+    group can be moved."""
+    tags, arn = discovery_tags(cluster_name), f"arn:{partition(region)}"
+    nodegroups = f"{arn}:eks:{region}:*:nodegroup/{cluster_name}/*"
+    # EKS names a managed node group's Auto Scaling group eks-<node group>-<uuid>.
+    groups = f"{arn}:autoscaling:{region}:*:autoScalingGroup:*:autoScalingGroupName/eks-*"
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Describe", "Effect": "Allow", "Action": list(AUTOSCALER_DESCRIBE),
+             "Resource": "*"},
+            {"Sid": "DescribeOwnNodegroups", "Effect": "Allow",
+             "Action": "eks:DescribeNodegroup", "Resource": nodegroups},
+            {"Sid": "ScaleOwnGroups", "Effect": "Allow", "Action": list(AUTOSCALER_SCALE),
+             "Resource": groups, "Condition": {"StringEquals": {
+                 f"aws:ResourceTag/{k}": v for k, v in tags.items()}}},
+        ],
+    }, sort_keys=True)

@@ -1,6 +1,7 @@
 """EksCluster: an EKS cluster with its network, nodes, IRSA, EBS CSI and a Kubernetes provider.
 
-Baseline: nodes in private subnets behind NAT, a private API endpoint (public only for
+Baseline: nodes in private subnets behind NAT, scaled between their profile bounds by
+cluster-autoscaler (`components/cluster/autoscaler.py`), a private API endpoint (public only for
 `cluster.publicAccessCidrs`, never 0.0.0.0/0 in prod), secrets encrypted with a rotating
 KMS key, all control-plane logs with bounded retention, access entries (API auth mode),
 IRSA, and an encrypted gp3 default StorageClass. Tags come from the provider's defaults.
@@ -9,8 +10,6 @@ IRSA, and an encrypted gp3 default StorageClass. Tags come from the provider's d
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,12 +18,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import _eks_iam as iam
+from components.cluster._eks_kubeconfig import kubeconfig, oidc_issuer
 from components.cluster._eks_network import (
     MAX_VPC_PREFIX,
     Network,
     NodeGroupSpec,
     create_network,
     existing_network,
+)
+from components.cluster.autoscaler import (
+    ClusterAutoscaler,
+    ClusterAutoscalerArgs,
+    image_mismatch,
 )
 from components.cluster.base import ClusterHandle
 from foundation.cidrs import PUBLIC_MESSAGE, covers_public, shown
@@ -76,6 +81,9 @@ class EksClusterArgs:
     """IAM role name of the nodes."""
     ebs_csi_role_name: str
     """IAM role name of the EBS CSI controller (IRSA)."""
+    autoscaler_role_name: str | None = None
+    """IAM role name of cluster-autoscaler (IRSA); None: no autoscaler, the node groups
+    stay at their desired size (`cluster.autoscaling.enabled: false`)."""
 
     def __post_init__(self) -> None:
         # (key, message) pairs: `program.load` reports them as `dataplatform:<key>`.
@@ -107,24 +115,12 @@ class EksClusterArgs:
                           f"{g.max_size} (check cluster.aws.node*Size against profiles/eks.yaml)"))
         if len({g.name for g in self.node_groups}) != len(self.node_groups):
             p.append(("cluster.aws", "node groups: names must be unique"))
+        mismatch = image_mismatch(self.version, self.profile) \
+            if self.autoscaler_role_name else None
+        if mismatch:
+            p.append(("cluster.version", mismatch))
         if p:
             raise RuleViolations(p)
-
-
-def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig authenticating with `aws eks get-token` (no credential inside)."""
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": cluster_name,
-        "clusters": [{"name": cluster_name, "cluster": {
-            "server": endpoint, "certificate-authority-data": ca_data}}],
-        "contexts": [{"name": cluster_name, "context": {
-            "cluster": cluster_name, "user": cluster_name}}],
-        "users": [{"name": cluster_name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name,
-                     "--region", region, "--output", "json"],
-            "interactiveMode": "Never"}}}],
-    }, indent=2, sort_keys=True)
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -160,6 +156,12 @@ class EksCluster(pulumi.ComponentResource):
                                 enable_server_side_apply=True,
                                 opts=pulumi.ResourceOptions(parent=self))
         self._default_storage_class(name, args, provider, ebs_csi)
+        if args.autoscaler_role_name:
+            ClusterAutoscaler(
+                f"{name}-autoscaler",
+                ClusterAutoscalerArgs(args.cluster_name, args.region, args.profile,
+                                      args.autoscaler_role_name, oidc.arn, issuer, provider),
+                opts=pulumi.ResourceOptions(parent=self), depends_on=node_groups)
 
         self.name = cluster.name
         self.endpoint = cluster.endpoint
@@ -227,7 +229,7 @@ class EksCluster(pulumi.ComponentResource):
             deletion_protection=prod,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*cluster_attach, logs]),
         )
-        issuer = cluster.identities.apply(_oidc_issuer)
+        issuer = cluster.identities.apply(oidc_issuer)
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer,
                                              client_id_lists=["sts.amazonaws.com"], opts=child)
         return cluster, issuer, oidc
@@ -238,6 +240,10 @@ class EksCluster(pulumi.ComponentResource):
         node_role, node_attach = iam.role(
             f"{name}-node", args.node_role_name, iam.service_trust("ec2.amazonaws.com"),
             iam.NODE_POLICIES, args.region, self)
+        scaled = args.autoscaler_role_name is not None
+        # The autoscaler owns the desired size once the group exists: an update must not
+        # reset it to the profile's (scaling the cluster down under load).
+        ignore = ["scalingConfig.desiredSize"] if scaled else None
         return [
             aws.eks.NodeGroup(
                 f"{name}-ng-{g.name}",
@@ -255,7 +261,9 @@ class EksCluster(pulumi.ComponentResource):
                 labels=g.labels or None,
                 taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=t.effect)
                         for t in g.taints] or None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach),
+                tags=iam.discovery_tags(args.cluster_name) if scaled else None,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=node_attach,
+                                            ignore_changes=ignore),
             )
             for g in args.node_groups
         ]
@@ -295,12 +303,3 @@ class EksCluster(pulumi.ComponentResource):
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ebs_csi]),
         )
-
-
-def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
-    """The cluster's OIDC issuer URL: EKS gives every cluster one (the SDK types it optional)."""
-    oidcs = identities[0].oidcs if identities else None
-    issuer = oidcs[0].issuer if oidcs else None
-    if issuer is None:
-        raise ValueError("EKS cluster reports no OIDC issuer")
-    return issuer

@@ -25,7 +25,7 @@ from components.cluster._gke_network import (
 )
 from components.cluster.base import ClusterHandle
 from foundation.cidrs import PUBLIC_MESSAGE, covers_public, shown
-from foundation.config.gcp import GkePoolOverrides
+from foundation.config.cluster import ClusterConfig, NodeBounds, workload_bounds
 from foundation.naming import Naming
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -99,12 +99,16 @@ def _slug(role: str) -> str:
     return role.removeprefix("roles/").replace(".", "-").lower()
 
 
-def override_pool(pool: NodePoolSpec, o: GkePoolOverrides) -> NodePoolSpec:
+def override_pool(pool: NodePoolSpec, cluster: ClusterConfig, where: str) -> NodePoolSpec:
+    """A workload pool with the stack's machine type and bounds (`cluster.autoscaling`, or
+    `cluster.gcp.workloadPool`), checked; RuleViolations keyed from the file root."""
     if pool.role != "workload":
         return pool
-    update = {"machine_type": o.machine_type, "min_nodes": o.min_nodes,
-              "max_nodes": o.max_nodes}
-    return pool.model_copy(update={k: v for k, v in update.items() if v is not None})
+    b = workload_bounds(cluster, "gcp", NodeBounds(pool.min_nodes, None, pool.max_nodes),
+                        pool.name, where)
+    machine = cluster.gcp.workload_pool.machine_type
+    return pool.model_copy(update={"min_nodes": b.min, "max_nodes": b.max,
+                                   **({"machine_type": machine} if machine else {})})
 
 
 class GkeCluster(pulumi.ComponentResource):

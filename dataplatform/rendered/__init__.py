@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from components._values import static_values
+from dataplatform.chartcheck import shared_lock_charts
 from dataplatform.plan.engine import Plan, PlannedResource
 from dataplatform.rendered.expected import identity_warning, missing
 from dataplatform.rendered.helm import (
@@ -43,6 +45,12 @@ APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 CRD_CHARTS = ("argo-cd", "kube-prometheus-stack")
 """Charts whose CRDs the platform installs (their objects validate what others make)."""
+OPTIONAL_CRD_CHARTS = {"velero": ("velero.io",),
+                       "gateway-helm": ("gateway.networking.k8s.io", "gateway.envoyproxy.io"),
+                       "cert-manager": ("cert-manager.io",)}
+"""Charts pinned only in our lock whose CRDs validate the program's own objects (Velero's
+Schedules): read when a chart folder holds the chart; else the program's objects of that
+API group are left unvalidated, and `skipped` says so."""
 
 __all__ = ["Release", "RenderError", "RenderResult", "releases_of", "render_stack"]
 
@@ -76,6 +84,9 @@ class RenderResult:
     errors: list[str]
     warnings: list[str] = field(default_factory=list)
     """Chart folders that are not the pinned chart (a repackage with another appVersion)."""
+    skipped: list[str] = field(default_factory=list)
+    """Releases not rendered: their chart is pinned only in our lock (not in ../shared's)
+    and no chart folder holds it. One line each, naming the chart."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -87,6 +98,7 @@ class RenderResult:
                 for r in self.releases},
             "directObjects": len(self.direct),
             "warnings": self.warnings,
+            "skipped": self.skipped,
             "errors": self.errors,
         }
 
@@ -112,6 +124,8 @@ def releases_of(plan: Plan) -> list[Release]:
 
 
 def _pin(chart: str, version: str, repo: str) -> ChartPin:
+    if chart.startswith("oci://"):  # an OCI chart's reference holds its repository
+        repo, _, chart = chart.rpartition("/")
     pinned = chart_pins().get(chart)
     return pinned if pinned and pinned.version == version else ChartPin(chart, repo, version)
 
@@ -133,6 +147,14 @@ def platform_crds(charts: Path | None = None) -> tuple[dict[str, Any], ...]:
     for name in CRD_CHARTS:
         pin = chart_pin(name)
         text = template(find_chart(pin, charts), name, "crds", {}, Capabilities("1.33.0"))
+        crds += [o for o in _objects(text) if o.get("kind") == "CustomResourceDefinition"]
+    for name in OPTIONAL_CRD_CHARTS:
+        try:
+            folder = find_chart(chart_pin(name), charts)
+        except RenderError:
+            continue
+        # Our values: cert-manager templates its CRDs only with `crds.enabled`.
+        text = template(folder, name, "crds", static_values(name, "dev"), Capabilities("1.33.0"))
         crds += [o for o in _objects(text) if o.get("kind") == "CustomResourceDefinition"]
     return tuple(crds)
 
@@ -176,7 +198,7 @@ def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None 
     version = kube_version(stack, stacks_dir)
     validator = Validator(version, platform_crds(charts))
     caps = Capabilities(version, tuple(validator.api_versions))
-    releases = releases_of(plan)
+    releases, skipped = _renderable(releases_of(plan), charts)
     errors: list[str] = []
     warnings: list[str] = []
     found = [find_chart(rel.chart, charts) for rel in releases]
@@ -201,8 +223,36 @@ def render_stack(stack: str, stacks_dir: Path = STACKS_DIR, charts: Path | None 
                           "a component the platform relies on"
                           + (" (see the chart warning above)" if warning else ""))
     direct = direct_objects(plan)
-    errors += _check(plan, releases, direct, validator)
-    return RenderResult(stack, version, releases, direct, errors, warnings)
+    unknown = {g: n for n, gs in OPTIONAL_CRD_CHARTS.items() for g in gs
+               if not any(gv.startswith(f"{g}/") for gv, _ in validator.crd_schemas)}
+    groups = Counter(str(o.get("apiVersion")).split("/")[0] for o in direct)
+    skipped += [f"program: {groups[g]} {g} objects not validated: chart {n}, whose CRDs "
+                "define them, is in no chart folder" for g, n in unknown.items() if groups[g]]
+    errors += _check(plan, releases, [o for o in direct if str(o.get("apiVersion")).split(
+        "/")[0] not in unknown], validator)
+    return RenderResult(stack, version, releases, direct, errors, warnings, skipped)
+
+
+def _renderable(releases: list[Release], charts: Path | None
+                ) -> tuple[list[Release], list[str]]:
+    """The releases to render, and a line per one left out: a chart our lock pins but the
+    shared lock does not (cluster-autoscaler) may be absent from every chart folder. Any
+    other missing chart is still an error (`find_chart`)."""
+    shared, pins = shared_lock_charts(), chart_pins()
+    keep, skipped = [], []
+    for rel in releases:
+        pin = rel.chart
+        if shared and pin.name not in shared and pins.get(pin.name) == pin:
+            try:
+                find_chart(pin, charts)
+            except RenderError:
+                skipped.append(f"{rel.namespace}/{rel.name}: chart {pin.name} {pin.version} is "
+                               "in no chart folder (../shared does not pin it): not rendered; "
+                               f"`helm pull {pin.name} --repo {pin.repo} --version "
+                               f"{pin.version}` into --charts DIR renders it")
+                continue
+        keep.append(rel)
+    return keep, skipped
 
 
 def _template_or_error(rel: Release, chart: Path, caps: Capabilities) -> str | RenderError:

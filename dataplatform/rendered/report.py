@@ -26,6 +26,9 @@ def summary_text(result: RenderResult) -> str:
     if result.warnings:
         lines.append(f"Chart warnings ({len(result.warnings)}):")
         lines += [f"  {w}" for w in result.warnings]
+    if result.skipped:
+        lines.append(f"Not rendered ({len(result.skipped)}):")
+        lines += [f"  {line}" for line in result.skipped]
     lines.append(f"Errors ({len(result.errors)}):" if result.errors else "Errors: none")
     lines += [f"  {e}" for e in result.errors]
     return "\n".join(lines)

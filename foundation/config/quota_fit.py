@@ -40,6 +40,27 @@ ATTRS = {"requestsCpu": "requests_cpu", "requestsMemory": "requests_memory",
          "limitsCpu": "limits_cpu", "limitsMemory": "limits_memory"}
 ARGO = "argocd"
 GiB = 2**30
+# `dataplatform new customer --domains` takes any number of domains; the prod workload
+# maxima of profiles/eks.yaml and gke.yaml are sized for this many on one cluster, each
+# with every app (tests/unit/test_autoscaling.py checks it against the profiles).
+MAX_DOMAINS_PER_CLUSTER = 6
+
+
+def cluster_fit(quotas: Collection[Mapping[str, str]], nodes: int,
+                allocatable: Mapping[str, str]) -> list[str]:
+    """Why domain quotas (isolation.quota figures) cannot all be granted on `nodes` nodes
+    offering `allocatable` (`cpu`, `memory`) each: one line per requests figure short."""
+    out = []
+    for key, kind in FIELDS[:2]:
+        wanted = sum(parse_quantity(q[key]) for q in quotas)
+        room = nodes * parse_quantity(allocatable[kind])
+        if wanted > room + 1e-9:
+            unit = " CPU" if kind == "cpu" else ""
+            out.append(f"{key}: {len(quotas)} domain quotas request {_show(wanted, kind)}"
+                       f"{unit} but {nodes} nodes offer {_show(room, kind)}{unit}")
+    return out
+
+
 def footprints(profile: str) -> dict[str, dict[str, tuple[float, ...]]]:
     """{app: {"standing"|"batch": figures in FIELDS order}} of `profile`."""
     data = ((yamlfile.read(FOOTPRINTS_FILE) if FOOTPRINTS_FILE.is_file() else None)

@@ -47,6 +47,18 @@ RESTRICTING_KEYS = {k.lower() for k in (
     "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:userid")}
 """Condition keys that pin who may call (as AWS's own public-bucket analysis counts them)."""
 WHOLE_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$")
+STAR_ONLY_ACTIONS = {a.lower() for a in (
+    "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+    "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
+    "route53:ListHostedZones", "route53:ListHostedZonesByName",
+    "cloudwatch:GetMetricData", "cloudwatch:ListMetrics")}
+"""Read-only actions with no resource-level permissions: IAM grants them on `*` only, so a
+statement of these alone (named exactly, no wildcard) may say `Resource: "*"`
+(cluster-autoscaler's describes, Velero's in snapshot mode, the front door's zone lookups,
+the audit metrics exporter's CloudWatch reads)."""
 
 
 def strings(value: Any) -> list[str]:
@@ -88,6 +100,9 @@ def wildcards(document: Any) -> Iterator[str]:
         if actions:
             yield f"{sid} allows the actions {actions}"
         resources = [r for r in strings(stmt.get("Resource")) if wild_resource(r)]
+        named = [a.strip().lower() for a in strings(stmt.get("Action"))]
+        if named and all(a in STAR_ONLY_ACTIONS for a in named):
+            resources = [r for r in resources if r.strip() != "*"]
         if resources:
             yield f"{sid} allows them on the resources {resources}"
 

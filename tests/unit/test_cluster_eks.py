@@ -41,6 +41,9 @@ CORE_TYPES = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:eks/nodeGroup:NodeGroup",
     "aws:eks/addon:Addon", "pulumi:providers:kubernetes",
     "kubernetes:storage.k8s.io/v1:StorageClass",
+    # cluster-autoscaler (tests/unit/test_autoscaling.py): its component, IRSA policy, release
+    "dataplatform:cluster:ClusterAutoscaler", "aws:iam/rolePolicy:RolePolicy",
+    "dataplatform:apps:HelmApp", "kubernetes:helm.sh/v3:Release",
 }
 
 

@@ -10,6 +10,7 @@ import yaml
 from dataplatform import cli
 from dataplatform.plan.engine import plan_stack
 from foundation.config import parse_stack_config
+from foundation.config.quota_fit import MAX_DOMAINS_PER_CLUSTER
 from foundation.naming import BASE_MAX
 
 pytestmark = pytest.mark.unit
@@ -193,8 +194,11 @@ def test_a_50_stack_customer_gets_quotas_that_fit_its_apps(tmp_path, capsys):
     from foundation.config.quota_fit import stack_need
     from foundation.quantity import parse_quantity as quantity
 
-    domains = ",".join(f"d{i:02d}" for i in range(25))
-    assert customer(tmp_path, "acme", "aws", domains, "dev,prod", "--apps", BIG_APPS) == 0
+    # 44 dev domains on one platform, 6 prod ones (what a prod cluster's maximum grants)
+    domains = ",".join(f"d{i:02d}" for i in range(44))
+    assert customer(tmp_path, "acme", "aws", domains, "dev", "--apps", BIG_APPS) == 0
+    domains = ",".join(f"d{i:02d}" for i in range(MAX_DOMAINS_PER_CLUSTER))
+    assert customer(tmp_path, "acme", "aws", domains, "prod", "--apps", BIG_APPS) == 0
     domain_stacks = [f[len("Pulumi."):-len(".yaml")] for f in files(tmp_path)
                      if "-platform-" not in f]
     assert len(domain_stacks) == 50
@@ -327,3 +331,24 @@ def test_a_customer_whose_names_an_existing_stack_uses_is_refused(tmp_path, caps
     # another cloud keeps its names in other accounts: no clash
     assert cli.main(["new", "customer", "acme", "--cloud", "local", "--domains", "finance",
                      "--environments", "dev", "--stacks-dir", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_prod_domains_beyond_what_the_cluster_grants_are_refused(tmp_path, capsys, cloud):
+    """Their quota requests exceed the workload nodes at the prod profile's maximum: the
+    message names the figure short and the knob; nothing is written. Dev overcommits."""
+    count = MAX_DOMAINS_PER_CLUSTER  # the documented bound fits (test_autoscaling); find
+    while count < 50:                 # the first count that does not
+        domains = ",".join(f"d{i:02d}" for i in range(count))
+        if customer(tmp_path, "acme", cloud, domains, "prod", "--apps", BIG_APPS) == 2:
+            break
+        for f in tmp_path.glob("Pulumi.*.yaml"):
+            f.unlink()
+        count += 1
+    assert MAX_DOMAINS_PER_CLUSTER < count < 50
+    err = capsys.readouterr().err
+    assert "acme-platform-prod: the domains' quotas do not fit its cluster" in err
+    assert f"{count} domain quotas request" in err
+    assert "cluster.autoscaling.maxNodes" in err
+    assert files(tmp_path) == []
+    assert customer(tmp_path, "acme", cloud, domains, "dev", "--apps", BIG_APPS) == 0

@@ -167,14 +167,19 @@ def renovate() -> dict:
 def test_renovate_bumps_the_chart_lock_and_python_dependencies():
     conf = renovate()
     assert {"custom.regex", "pep621"} <= set(conf["enabledManagers"])
-    (manager,) = conf["customManagers"]
-    assert manager["datasourceTemplate"] == "helm"
-    pattern = manager["managerFilePatterns"][0].strip("/")
-    assert re.fullmatch(pattern, LOCK_FILE.name)
-    # Renovate's regexes are ECMAScript: named groups are (?<name>…), Python's (?P<name>…)
-    (match_string,) = manager["matchStrings"]
-    regex = re.compile(match_string.replace("(?<", "(?P<"))
-    found = {m["depName"]: (m["registryUrl"], m["currentValue"])
-             for m in regex.finditer(LOCK_FILE.read_text())}
+    helm, oci = conf["customManagers"]
+    assert (helm["datasourceTemplate"], oci["datasourceTemplate"]) == ("helm", "docker")
+    found: dict[str, tuple[str, str]] = {}
+    for manager in (helm, oci):
+        pattern = manager["managerFilePatterns"][0].strip("/")
+        assert re.fullmatch(pattern, LOCK_FILE.name)
+        # Renovate's regexes are ECMAScript: named groups are (?<name>…), Python's (?P<name>…)
+        (match_string,) = manager["matchStrings"]
+        regex = re.compile(match_string.replace("(?<", "(?P<"))
+        for m in regex.finditer(LOCK_FILE.read_text()):
+            assert m["depName"] not in found, f"{m['depName']}: matched by both managers"
+            repo = m["registryUrl"] if manager is helm else f"oci://{m['registry']}"
+            found[m["depName"]] = (repo, m["currentValue"])
+    # every pin, each once: a comment after `<chart>:` would hide it from Renovate
     lock = yaml.safe_load(LOCK_FILE.read_text())["charts"]
     assert found == {name: (c["repo"], str(c["version"])) for name, c in lock.items()}
