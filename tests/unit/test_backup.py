@@ -1,4 +1,5 @@
-"""`backup.velero`: Velero Schedules in the stack that owns the cluster, checked config."""
+"""`backup.velero`: Velero Schedules in the stack that owns the cluster, checked config
+(tests/unit/test_backup_velero.py: the install, bucket and identity)."""
 
 import pytest
 
@@ -14,18 +15,20 @@ def test_no_schedule_unless_enabled(stacks):
     assert stacks.plan("plain").by_type(SCHEDULE) == []
 
 
-def test_enabled_on_a_cluster_owner_creates_the_schedule(stacks):
+def test_enabled_on_a_cluster_owner_creates_the_schedules(stacks):
     stacks.write("backed-up", {**stacks.shipped("local"), "backup": {"velero": {
         "enabled": True, "schedule": "@every 6h", "ttl": "168h", "storageLocation": "minio",
         "volumeBackup": "snapshot", "excludedNamespaces": ["kube-system", "scratch"]}}})
-    (schedule,) = stacks.plan("backed-up").by_type(SCHEDULE)
+    found = {s.inputs["metadata"]["name"]: s for s in stacks.plan("backed-up").by_type(SCHEDULE)}
+    schedule = found["acme-marketing-dev-postgres"]
     meta, spec = schedule.inputs["metadata"], schedule.inputs["spec"]
-    assert (meta["name"], meta["namespace"]) == ("acme-marketing-dev-volumes", "velero")
+    assert meta["namespace"] == "velero"
     assert meta["labels"]["dataplatform.io/domain"] == "marketing"
     assert spec["schedule"] == "@every 6h"
     assert spec["useOwnerReferencesInBackup"] is False  # deleting the stack keeps backups
     assert spec["template"] == {
         "includedNamespaces": ["*"], "excludedNamespaces": ["kube-system", "scratch", "velero"],
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}},
         "defaultVolumesToFsBackup": False, "snapshotVolumes": True, "ttl": "168h",
         "storageLocation": "minio"}
 
