@@ -54,7 +54,8 @@ STANDING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
 CHART_APP = {"datahub-prerequisites": "datahub"}
 # The program's own workloads, by `app.kubernetes.io/name` -> app of the footprint.
 OWN_APP = {"dbt": "dbt", "postgres": "postgres", "minio": "minio",
-           "airbyte-sync-exporter": "airbyte", "datahub-lineage-token": "datahub"}
+           "airbyte-sync-exporter": "airbyte", "datahub-lineage-token": "datahub",
+           "metabase-setup": "metabase"}
 
 _APPS = {"airbyte": {"enabled": True}, "airflow": {"enabled": True},
          "metabase": {"enabled": True}, "datahub": {"enabled": True},

@@ -69,6 +69,23 @@ class MetabaseSourceConfig(RecipeModel):
     connect_uri: str
     username: str
     password: str
+    database_alias_map: dict[str, str] | None = None
+    """Platform -> database name: Metabase shows a database's `details` (where the source
+    reads the name) to admins only, and DataHub's user is no admin."""
+    stateful_ingestion: StatefulIngestion = Field(default_factory=StatefulIngestion)
+
+
+class AirbyteSourceConfig(RecipeModel):
+    """Source `airbyte` (acryl-datahub 1.7.0): connections as pipelines, with lineage from
+    their sources to their destinations, read from Airbyte's public API."""
+
+    deployment_type: Literal["oss"] = "oss"
+    host_port: str
+    """Airbyte server; the source adds `/api/public/v1`."""
+    oauth2_client_id: str
+    oauth2_client_secret: str
+    """An application's credentials (client_credentials grant, Airbyte 1.0+)."""
+    env: Literal["DEV", "PROD"]
     stateful_ingestion: StatefulIngestion = Field(default_factory=StatefulIngestion)
 
 
@@ -123,6 +140,11 @@ class MetabaseSource(RecipeModel):
     config: MetabaseSourceConfig
 
 
+class AirbyteSource(RecipeModel):
+    type: Literal["airbyte"] = "airbyte"
+    config: AirbyteSourceConfig
+
+
 class PostgresSource(RecipeModel):
     type: Literal["postgres"] = "postgres"
     config: PostgresSourceConfig
@@ -143,8 +165,9 @@ class BigQuerySource(RecipeModel):
     config: BigQuerySourceConfig
 
 
-Source = Annotated[DbtSource | MetabaseSource | PostgresSource | RedshiftSource
-                   | SnowflakeSource | BigQuerySource, Field(discriminator="type")]
+Source = Annotated[DbtSource | MetabaseSource | AirbyteSource | PostgresSource
+                   | RedshiftSource | SnowflakeSource | BigQuerySource,
+                   Field(discriminator="type")]
 
 
 class RestSinkConfig(RecipeModel):

@@ -8,7 +8,13 @@
   on MinIO with its root keys; gcp: the dbt source reads gs:// only with HMAC keys, so an
   init container copies the files with the pod's workload identity and the recipe reads
   local paths.
-- metabase: when Metabase is enabled and `ingestion.metabase` names a user.
+- metabase: when Metabase is enabled, as the read-only user its setup Job creates (Secret
+  `metabase-datahub-credentials`); `ingestion.metabase.username/password` (deprecated)
+  name a hand-made user instead. With a warehouse, its database name is given to the
+  source (`database_alias_map`): Metabase hides a database's details from non-admins.
+- airbyte: when Airbyte is enabled: DataHub's `airbyte` source on Airbyte's public API,
+  with the instance admin's application credentials that Airbyte's bootloader generates
+  into Secret `airbyte-auth-secrets` (read by reference; the CronJob's pods wait for it).
 - warehouse: when the stack has a `warehouse` section.
 """
 
@@ -21,10 +27,20 @@ from dataclasses import dataclass, field
 
 from components.apps.context import MINIO_SECRET
 from components.apps.dbt.names import artifact_prefix
-from components.lineage.names import LINEAGE_TOKEN_KEY, LINEAGE_TOKEN_SECRET
+from components.lineage.names import (
+    AIRBYTE_AUTH_SECRET,
+    AIRBYTE_CLIENT_ID_KEY,
+    AIRBYTE_CLIENT_SECRET_KEY,
+    LINEAGE_TOKEN_KEY,
+    LINEAGE_TOKEN_SECRET,
+    METABASE_READER_SECRET,
+    fabric_env,
+)
 from components.lineage.recipes import (
     GMS_URL_ENV,
     TOKEN_ENV,
+    AirbyteSource,
+    AirbyteSourceConfig,
     AwsConnection,
     BigQuerySource,
     BigQuerySourceConfig,
@@ -49,9 +65,12 @@ from foundation.config.warehouse import WarehouseConfig
 
 LATEST = "latest"
 METABASE_SECRET = "datahub-metabase-credentials"
+"""Deprecated hand-made Metabase user's password (`ingestion.metabase.password`)."""
 WAREHOUSE_SECRET = "datahub-warehouse-credentials"
 METABASE_URL = "http://metabase.{namespace}.svc.cluster.local:80"
 """Service of chart `metabase` for release `metabase` (fullname `metabase`, port 80)."""
+AIRBYTE_URL = "http://airbyte-airbyte-server-svc.{namespace}.svc.cluster.local:8001"
+"""Service of airbyte-server (API and UI since Airbyte 1.7) for release `airbyte`."""
 BUCKET_ENV, ENDPOINT_ENV = "DBT_ARTIFACTS_BUCKET", "S3_ENDPOINT_URL"
 LOCAL_ARTIFACTS = "/artifacts"
 """gcp: where the init container copies each job's `latest/` files (`<dir>/<job>/`)."""
@@ -170,16 +189,38 @@ def dbt_recipes(src: LineageSources) -> list[ScheduledRecipe]:
 
 
 def metabase_recipe(src: LineageSources, namespace: str) -> ScheduledRecipe:
-    settings = src.ingestion.metabase
+    """As the generated reader (Metabase's setup Job), or the deprecated hand-made user."""
+    settings, wh = src.ingestion.metabase, src.warehouse
+    if settings.password is None:
+        secret_env = {"METABASE_USERNAME": SecretRef(METABASE_READER_SECRET, "username"),
+                      "METABASE_PASSWORD": SecretRef(METABASE_READER_SECRET, "password")}
+        username = env("METABASE_USERNAME")
+    else:
+        secret_env = {"METABASE_PASSWORD": SecretRef(METABASE_SECRET, "password")}
+        username = settings.username or ""
+    aliases = {str(wh.type): wh.database} if wh is not None and wh.database else None
     return ScheduledRecipe(
         key=cron_key("metabase"), schedule=settings.schedule,
         recipe=Recipe(pipeline_name=f"{src.site.naming.base}-metabase", source=MetabaseSource(
             config=MetabaseSourceConfig(connect_uri=METABASE_URL.format(namespace=namespace),
-                                        username=settings.username or "",
-                                        password=env("METABASE_PASSWORD")))),
-        env=(GMS_URL_ENV,),
-        secret_env={**_common_secret_env(),
-                    "METABASE_PASSWORD": SecretRef(METABASE_SECRET, "password")})
+                                        username=username, password=env("METABASE_PASSWORD"),
+                                        database_alias_map=aliases))),
+        env=(GMS_URL_ENV,), secret_env={**_common_secret_env(), **secret_env})
+
+
+def airbyte_recipe(src: LineageSources, namespace: str) -> ScheduledRecipe:
+    return ScheduledRecipe(
+        key=cron_key("airbyte"), schedule=src.ingestion.airbyte.schedule,
+        recipe=Recipe(pipeline_name=f"{src.site.naming.base}-airbyte", source=AirbyteSource(
+            config=AirbyteSourceConfig(
+                host_port=AIRBYTE_URL.format(namespace=namespace),
+                oauth2_client_id=env("AIRBYTE_CLIENT_ID"),
+                oauth2_client_secret=env("AIRBYTE_CLIENT_SECRET"),
+                env="PROD" if fabric_env(src.site.profile) == "PROD" else "DEV"))),
+        env=(GMS_URL_ENV,), secret_env={
+            **_common_secret_env(),
+            "AIRBYTE_CLIENT_ID": SecretRef(AIRBYTE_AUTH_SECRET, AIRBYTE_CLIENT_ID_KEY),
+            "AIRBYTE_CLIENT_SECRET": SecretRef(AIRBYTE_AUTH_SECRET, AIRBYTE_CLIENT_SECRET_KEY)})
 
 
 def warehouse_recipe(src: LineageSources) -> ScheduledRecipe:
@@ -220,11 +261,13 @@ def domain_recipes(src: LineageSources, enabled: frozenset[str] | set[str],
     ingestion, warnings = src.ingestion, []
     recipes = dbt_recipes(src) if "dbt" in enabled and ingestion.dbt.enabled else []
     if "metabase" in enabled and ingestion.metabase.enabled:
-        if ingestion.metabase.password is None:
-            warnings.append("apps.datahub.ingestion.metabase: no username/password, so no "
-                            "Metabase recipe: create a Metabase user for DataHub and set them")
-        else:
-            recipes.append(metabase_recipe(src, namespace))
+        if ingestion.metabase.password is not None:
+            warnings.append("apps.datahub.ingestion.metabase.username/password are deprecated:"
+                            " Metabase's setup Job creates DataHub's read-only user; remove "
+                            "them to use it")
+        recipes.append(metabase_recipe(src, namespace))
+    if "airbyte" in enabled and ingestion.airbyte.enabled:
+        recipes.append(airbyte_recipe(src, namespace))
     if src.warehouse is not None and ingestion.warehouse.enabled:
         recipes.append(warehouse_recipe(src))
     keys = [r.key for r in recipes]

@@ -96,7 +96,8 @@ class AirflowImage(Model):
     tag: str = Field(
         "3.0.2", pattern=r"^[\w][\w.-]{0,127}$",
         description="Image tag. A custom image must be built on Airflow 3.0.2 (the chart's "
-        "airflowVersion); with DataHub on, it must contain acryl-datahub-airflow-plugin.")
+        "airflowVersion); with DataHub on, it must keep the OpenLineage provider "
+        "(apache-airflow-providers-openlineage, in the stock image).")
 
 
 class AirflowConfig(AppConfig):

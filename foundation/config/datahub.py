@@ -7,7 +7,8 @@ default (the `datahub-prerequisites` chart, sized per profile) or are managed se
 Service for Apache Kafka or Elastic Cloud) named here. Passwords are config secrets.
 
 `ingestion` drives the recipes `components/lineage/` renders: one per dbt project, one for
-Metabase, one for the warehouse. Images and sizes are not here but in charts-values/.
+Metabase, one for Airbyte, one for the warehouse. Images and sizes are not here but in
+charts-values/.
 """
 
 from __future__ import annotations
@@ -142,16 +143,17 @@ class DbtIngestion(Model):
 
 
 class MetabaseIngestion(Model):
-    """The Metabase recipe (needs a Metabase user, created in Metabase)."""
+    """The Metabase recipe, as the read-only user Metabase's setup Job creates."""
 
-    enabled: bool = Field(True, description="Ingest Metabase when apps.metabase is enabled "
-                                            "and credentials are set.")
+    enabled: bool = Field(True, description="Ingest Metabase when apps.metabase is enabled.")
     schedule: Cron = Field("0 4 * * *", description="Cron schedule, UTC.")
     username: Username | None = Field(
-        None, description="Metabase user (e-mail) DataHub reads dashboards as.")
+        None, description="Deprecated: the platform creates DataHub's Metabase user. A "
+                          "hand-made Metabase user (e-mail) to read dashboards as instead.")
     password: SecretValue | None = Field(
-        None, description="Its password, a config secret: `pulumi config set --secret "
-                          "--path dataplatform:apps.datahub.ingestion.metabase.password`.")
+        None, description="Deprecated, with username: its password, a config secret "
+                          "(`pulumi config set --secret --path "
+                          "dataplatform:apps.datahub.ingestion.metabase.password`).")
 
     @model_validator(mode="after")
     def _pair(self) -> MetabaseIngestion:
@@ -168,11 +170,19 @@ class WarehouseIngestion(Model):
     schedule: Cron = Field("0 3 * * *", description="Cron schedule, UTC.")
 
 
+class AirbyteIngestion(Model):
+    """The Airbyte recipe (DataHub's `airbyte` source, Airbyte's generated API client)."""
+
+    enabled: bool = Field(True, description="Ingest Airbyte when apps.airbyte is enabled.")
+    schedule: Cron = Field("30 4 * * *", description="Cron schedule, UTC.")
+
+
 class IngestionSettings(Model):
     """Scheduled ingestion recipes (the chart's datahub-ingestion-cron)."""
 
     dbt: DbtIngestion = Field(default_factory=DbtIngestion)
     metabase: MetabaseIngestion = Field(default_factory=MetabaseIngestion)
+    airbyte: AirbyteIngestion = Field(default_factory=AirbyteIngestion)
     warehouse: WarehouseIngestion = Field(default_factory=WarehouseIngestion)
 
 

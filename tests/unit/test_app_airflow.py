@@ -2,7 +2,7 @@
 
 Goldens (tests/golden/values/airflow-*.yaml): local dev, gcp dev and aws prod (Celery,
 private DAG repository), each with the Secrets created (values masked) and the annotations
-of the `airflow` ServiceAccount. The DataHub plugin and the delivery-dependent job hooks
+of the `airflow` ServiceAccount. OpenLineage to DataHub and the delivery-dependent job hooks
 are checked on a hand-made AppContext, so they do not depend on the DataHub app.
 """
 
@@ -29,6 +29,7 @@ from components.apps.airflow._values import (
     DBT_TEMPLATES_ENV,
     DBT_TEMPLATES_VOLUME,
     git_sync,
+    lineage_image_warning,
 )
 from components.apps.context import AppContext
 from components.apps.dbt import POD_TEMPLATE as DBT_POD_TEMPLATE
@@ -410,22 +411,44 @@ def ctx_plan(enabled: frozenset[str], **config: Any) -> Plan:
     return run_program("t", program, PlatformMocks(), config=offline_config(cfg))
 
 
-def test_datahub_plugin_is_wired_when_datahub_is_on():
+def test_openlineage_to_datahub_is_wired_when_datahub_is_on():
     values = values_of(ctx_plan(frozenset({"airflow", "datahub"})))
-    assert values["config"]["datahub"] == {"enabled": "True", "conn_id": "datahub_rest_default",
-                                           "cluster": "dev"}
     env = {e["name"]: e for e in yaml.safe_load(values["extraEnv"])}
-    token = env["DATAHUB_GMS_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert env["OPENLINEAGE_URL"]["value"] == (
+        gms_url("acme-marketing-dev") + "/openapi/openlineage/")
+    assert env["OPENLINEAGE_ENDPOINT"]["value"] == "api/v1/lineage"
+    token = env["OPENLINEAGE_API_KEY"]["valueFrom"]["secretKeyRef"]
     assert token == {"name": LINEAGE_TOKEN_SECRET, "key": LINEAGE_TOKEN_KEY, "optional": True}
-    conn_ = json.loads(env["AIRFLOW_CONN_DATAHUB_REST_DEFAULT"]["value"])
-    assert conn_ == {"conn_type": "datahub-rest", "host": gms_url("acme-marketing-dev"),
-                     "password": "$(DATAHUB_GMS_TOKEN)"}  # the kubelet expands it
-    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in json.dumps(values)
+    assert set(env["OPENLINEAGE_API_KEY"]) == {"name", "valueFrom"}  # no value, ever
+    assert env["AIRFLOW__OPENLINEAGE__NAMESPACE"]["value"] == "marketing"
+    # No plugin, no custom image, no transport JSON that could hold the token.
+    text = json.dumps(values)
+    assert "datahub_rest" not in text and '"datahub"' not in json.dumps(values["config"])
+    assert "AIRFLOW__OPENLINEAGE__TRANSPORT" not in text
+    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in text
 
 
-def test_disabling_datahub_removes_all_plugin_config():
+@pytest.mark.parametrize(("image", "warned"), [
+    ({}, False), ({"tag": "3.0.2-python3.12"}, False),
+    ({"tag": "slim-3.0.2"}, True), ({"repository": "ghcr.io/acme/airflow"}, True)])
+def test_an_image_override_warns_that_lineage_needs_the_provider(image, warned):
+    cfg = parse_stack_config({"config": {f"dataplatform:{k}": v for k, v in {
+        **shipped("local"), "apps": {"airflow": {"enabled": True, "image": image}}}.items()}},
+        "t")
+    ctx = SimpleNamespace(enabled=frozenset({"airflow", "datahub"}))
+    warning = lineage_image_warning(ctx, cfg.apps.airflow)  # type: ignore[arg-type]
+    assert (warning is not None) is warned
+    if warning:
+        assert "apps.airflow.image" in warning and "apache-airflow-providers-openlineage" in (
+            warning) and "FROM apache/airflow:3.0.2" in warning
+    ctx = SimpleNamespace(enabled=frozenset({"airflow"}))  # no DataHub: no lineage
+    assert lineage_image_warning(ctx, cfg.apps.airflow) is None  # type: ignore[arg-type]
+
+
+def test_disabling_datahub_removes_all_lineage_config():
     values = values_of(ctx_plan(frozenset({"airflow"})))
     assert "datahub" not in json.dumps(values).lower()
+    assert "openlineage" not in json.dumps(values).lower()
     assert "extraEnv" not in values
 
 
@@ -447,7 +470,8 @@ def test_stack_lists_are_extended_not_replaced():
                                     "extraEnv": "- name: A\n  value: b"}}}))
     assert [e["name"] for e in values["env"]] == ["TZ", "AIRFLOW_CONN_AWS_DEFAULT"]
     assert [e["name"] for e in yaml.safe_load(values["extraEnv"])] == [
-        "A", "DATAHUB_GMS_TOKEN", "AIRFLOW_CONN_DATAHUB_REST_DEFAULT"]
+        "A", "OPENLINEAGE_URL", "OPENLINEAGE_ENDPOINT", "OPENLINEAGE_API_KEY",
+        "AIRFLOW__OPENLINEAGE__NAMESPACE"]
 
 
 # --- dbt's pod templates for KubernetesPodOperator (issue 4)

@@ -314,7 +314,9 @@ def test_disabling_datahub_removes_recipes_token_and_everything_else(stacks):
     assert {(CONFIGMAP, f"{NS['local']}-datahub-recipe-dbt-jaffle"),
             (SECRET_TYPE, f"{NS['local']}-datahub-lineage-token"),
             (CRONJOB, f"{NS['local']}-datahub-token-cronjob")} <= gone
-    assert all("datahub" in name for _, name in gone), sorted(gone)
+    # ...and the monitor of its prerequisites' Kafka exporter
+    assert all("datahub" in name or name.endswith("-kafka-monitor") for _, name in gone), \
+        sorted(gone)
     # the cluster's Grafana keeps its DataHub dashboard: it serves every domain of the cluster
     assert not [r.name for r in off.resources if "datahub" in r.name
                 and "-monitoring-dashboard-" not in r.name]
@@ -445,3 +447,56 @@ def test_defaults_round_trip():
     again = parse_stack_config({"config": {f"dataplatform:{k}": v
                                            for k, v in dumped.items()}}, "t")
     assert again.apps.datahub == dh
+
+
+# --- no default login, OpenLineage fabric (issue 19)
+
+@pytest.mark.parametrize("stack", ["local", "aws-finance"])
+def test_root_user_password_is_generated_and_replaces_the_default(stacks, stack):
+    plan = plan_with(stacks, stack)
+    secret = plan.get(SECRET_TYPE, f"{NS[stack]}-datahub-root-user").inputs
+    assert secret["metadata"]["name"] == "datahub-root-user"
+    assert secret["stringData"] == SECRET  # user.props, username, password: all secret
+    password = plan.get("random:index/randomPassword:RandomPassword",
+                        f"{NS[stack]}-datahub-root-password")
+    assert password.inputs["length"] >= 24
+    frontend = values_of(plan, stack)["datahub-frontend"]
+    [volume] = [v for v in frontend["extraVolumes"] if v["name"] == "datahub-root-user"]
+    assert volume["secret"]["secretName"] == "datahub-root-user"
+    assert volume["secret"]["items"] == [{"key": "user.props", "path": "user.props"}]
+    [mount] = [m for m in frontend["extraVolumeMounts"] if m["name"] == "datahub-root-user"]
+    # Over the image's default `datahub:datahub` file (DataHub's documented Helm route).
+    assert mount == {"name": "datahub-root-user", "readOnly": True, "subPath": "user.props",
+                     "mountPath": "/datahub-frontend/conf/user.props"}
+    assert "defaultUserCredentials" not in frontend  # its Secret is re-rolled or plain text
+    app = plan.get(APPLICATION, f"{NS[stack]}-datahub-helm-application")
+    assert plan.get(SECRET_TYPE, f"{NS[stack]}-datahub-root-user").urn in app.depends_on
+
+
+@pytest.mark.parametrize(("stack", "fabric"), [("local", "DEV"), ("aws-finance", "PROD")])
+def test_openlineage_events_get_the_domains_fabric(stacks, stack, fabric):
+    env = values_of(plan_with(stacks, stack), stack)["datahub-gms"]["extraEnvs"]
+    assert {"name": "DATAHUB_OPENLINEAGE_ENV", "value": fabric} in env
+
+
+def test_stack_frontend_volumes_and_gms_env_are_extended_not_replaced(stacks):
+    mine = {"name": "extra", "emptyDir": {}}
+    plan = plan_with(stacks, "local", {"enabled": True, "values": {
+        "datahub-frontend": {"extraVolumes": [mine]},
+        "datahub-gms": {"extraEnvs": [{"name": "JAVA_TOOL_OPTIONS", "value": "-Xss1m"}]}}})
+    values = values_of(plan, "local")
+    assert [v["name"] for v in values["datahub-frontend"]["extraVolumes"]] == [
+        "extra", "datahub-root-user"]
+    assert [e["name"] for e in values["datahub-gms"]["extraEnvs"]] == [
+        "JAVA_TOOL_OPTIONS", "DATAHUB_OPENLINEAGE_ENV"]
+
+
+def test_airbyte_recipe_cron_reads_airbytes_own_secret(stacks):
+    cfg = datahub_config("local")
+    cfg["apps"]["airbyte"] = {"enabled": True}
+    plan = plan_of(stacks, "local", "dh-ab", **cfg)
+    crons = values_of(plan, "local")["datahub-ingestion-cron"]["crons"]
+    assert crons["airbyte"]["envFromSecrets"]["AIRBYTE_CLIENT_SECRET"] == {
+        "secret": "airbyte-auth-secrets", "key": "instance-admin-client-secret"}
+    assert not [r for r in plan.by_type(SECRET_TYPE)  # Airbyte's bootloader makes it
+                if r.inputs["metadata"]["name"] == "airbyte-auth-secrets"]

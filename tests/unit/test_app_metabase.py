@@ -7,15 +7,19 @@ values are what Argo CD receives (`valuesObject` of the Application).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import pytest
-from app_plans import STACKS, AppPlans, removed, requested
+from app_plans import STACKS, AppPlans, plan_of, removed, requested
 from golden_files import assert_golden
 from test_secrets import leaks
 
 from components._values import deep_merge, static_values
+from components.apps.metabase import _setup as setup
+from components.apps.metabase._setup_job import SCRIPT
+from components.lineage.names import METABASE_READER_SECRET
 from dataplatform.chartcheck import (
     containers_without_resources,
     iter_components,
@@ -144,8 +148,151 @@ def test_disabling_metabase_removes_all_its_resources(stacks):
     on = plan_with(stacks, "local")
     off = plan_with(stacks, "local", {"enabled": False})
     gone = removed(on, off)
-    assert gone and all("metabase" in name for _, name in gone), sorted(gone)
+    # ...and the Gateway's way in, when metabase was the only app the domain routed
+    assert gone and all("metabase" in name or name.endswith("-allow-front-door")
+                        for _, name in gone), sorted(gone)
     # the cluster's Grafana keeps its Metabase dashboard: it serves every domain of the cluster
     assert not [r.name for r in off.resources if "metabase" in r.name
                 and "-monitoring-dashboard-" not in r.name]
     assert "metabase" not in off.outputs["apps"]
+
+
+# --- first-run setup: no open wizard, DataHub's read-only user (issue 19)
+
+JOB, CONFIGMAP = "kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap"
+SECRET_T = "kubernetes:core/v1:Secret"
+
+
+def setup_job(plan, stack: str) -> dict[str, Any]:
+    return plan.get(JOB, f"{STACKS[stack]}-metabase-setup-job").inputs
+
+
+def with_datahub(stacks, stack: str):
+    return plan_of(stacks, stack, "mb", apps={"metabase": {"enabled": True},
+                                              "datahub": {"enabled": True}})
+
+
+@pytest.mark.parametrize("stack", ["local", "aws-finance"])
+def test_setup_job_is_pinned_sized_restricted_and_runs_the_script_file(stacks, stack):
+    plan = with_datahub(stacks, stack)
+    job = setup_job(plan, stack)
+    assert job["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+    pod = job["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    image = container["image"]
+    assert ":" in image and not image.endswith((":latest", ":3", ":3.12"))
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["runAsNonRoot"] is True and security["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    assert container["command"] == ["python3", "/scripts/setup.py"]
+    script = plan.get(CONFIGMAP, f"{STACKS[stack]}-metabase-setup-script").inputs
+    assert script["data"] == {"setup.py": SCRIPT.read_text()}  # the file, not a string
+    assert pod["volumes"][0]["configMap"]["name"] == script["metadata"]["name"]
+    digest = job["spec"]["template"]["metadata"]["annotations"]["dataplatform.io/script-sha256"]
+    assert digest == hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("stack", ["local", "aws-finance"])
+def test_setup_credentials_are_generated_secrets_read_by_reference(stacks, stack):
+    plan = with_datahub(stacks, stack)
+    ns = STACKS[stack]
+    env = {e["name"]: e for e in
+           setup_job(plan, stack)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    for var, secret, key in (("MB_ADMIN_EMAIL", "metabase-admin-credentials", "username"),
+                             ("MB_ADMIN_PASSWORD", "metabase-admin-credentials", "password"),
+                             ("MB_READER_EMAIL", METABASE_READER_SECRET, "username"),
+                             ("MB_READER_PASSWORD", METABASE_READER_SECRET, "password")):
+        assert env[var] == {"name": var, "valueFrom": {"secretKeyRef": {
+            "name": secret, "key": key}}}
+    for role in ("admin-credentials", "datahub-credentials"):
+        secret = plan.get(SECRET_T, f"{ns}-metabase-{role}").inputs
+        assert secret["stringData"] == SECRET  # generated, never in plaintext
+    admin = plan.get("random:index/randomPassword:RandomPassword",
+                     f"{ns}-metabase-admin-password")
+    assert admin.inputs["length"] >= 24 and admin.inputs["minNumeric"] >= 1
+    assert admin.protect is (stack == "aws-finance")
+
+
+def test_without_datahub_there_is_no_reader(stacks):
+    plan = plan_with(stacks, "local")  # Metabase alone
+    env = [e["name"] for e in
+           setup_job(plan, "local")["spec"]["template"]["spec"]["containers"][0]["env"]]
+    assert "MB_READER_EMAIL" not in env
+    assert METABASE_READER_SECRET not in json.dumps(
+        [r.inputs for r in plan.by_type(SECRET_T)])
+
+
+class FakeMetabase:
+    """Metabase's setup, session and user API, in memory."""
+
+    def __init__(self, set_up: bool = False, admin_password: str = "admin-pw1"):
+        self.set_up, self.admin_password = set_up, admin_password
+        self.users: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, str]] = []
+        self.health = [503, 200]
+
+    def __call__(self, method, url, headers, body):
+        path = url.removeprefix("http://mb")
+        self.calls.append((method, path.split("?")[0]))
+        data: Any = json.loads(body) if body else {}
+        if path == "/api/health":
+            return (self.health.pop(0) if self.health else 200), b"{}"
+        if path == "/api/session/properties":
+            return 200, json.dumps({"has-user-setup": self.set_up,
+                                    "setup-token": None if self.set_up else "tok"}).encode()
+        if path == "/api/setup":
+            assert data["token"] == "tok" and not self.set_up
+            self.set_up, self.admin_password = True, data["user"]["password"]
+            return 200, b'{"id": "s1"}'
+        if path == "/api/session" and method == "POST":
+            ok = data["password"] == self.admin_password
+            return (200, b'{"id": "s2"}') if ok else (401, b'"bad"')
+        assert headers.get(setup.SESSION_HEADER), f"{method} {path} without a session"
+        if path == "/api/session":
+            return 204, b""
+        if path.startswith("/api/user?"):
+            return 200, json.dumps({"data": self.users}).encode()
+        if path == "/api/user":
+            self.users.append({"id": 7, "email": data["email"], "is_active": True,
+                               "is_superuser": False, "password": data["password"]})
+            return 200, b'{"id": 7}'
+        if path == "/api/user/7/password":
+            self.users[0]["password"] = data["password"]
+            return 200, b"{}"
+        raise AssertionError(f"unexpected {method} {path}")
+
+
+ENV = {"MB_URL": "http://mb", "MB_ADMIN_EMAIL": "admin@x.local",
+       "MB_ADMIN_PASSWORD": "admin-pw1", "MB_READER_EMAIL": "reader@x.local",
+       "MB_READER_PASSWORD": "reader-pw1", "MB_WAIT_SECONDS": "60"}
+
+
+def test_setup_script_closes_the_wizard_then_is_idempotent():
+    mb = FakeMetabase()
+    assert setup.run(ENV, mb, sleep=lambda _: None) == ["admin", "reader created"]
+    assert ("POST", "/api/setup") in mb.calls and mb.admin_password == "admin-pw1"
+    assert [u["email"] for u in mb.users] == ["reader@x.local"]
+    mb.calls.clear()
+    assert setup.run(ENV, mb, sleep=lambda _: None) == ["admin", "reader kept"]
+    assert ("POST", "/api/setup") not in mb.calls and len(mb.users) == 1
+    assert ("POST", "/api/session") in mb.calls
+
+
+def test_setup_script_refuses_a_metabase_someone_else_set_up():
+    mb = FakeMetabase(set_up=True, admin_password="chosen-by-hand")
+    with pytest.raises(setup.SetupError, match="cannot log in"):
+        setup.run(ENV, mb, sleep=lambda _: None)
+    assert not mb.users
+
+
+def test_setup_script_gives_up_when_metabase_never_answers():
+    mb = FakeMetabase()
+    mb.health = [503] * 1000
+    clock = iter(range(0, 10_000, 10))
+    with pytest.raises(setup.SetupError, match="healthy"):
+        setup.run(ENV, mb, sleep=lambda _: None, clock=lambda: next(clock))

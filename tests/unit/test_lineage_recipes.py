@@ -11,6 +11,7 @@ must be set by its CronJob, and no credential may be written into a recipe.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib
 import json
 import os
@@ -23,6 +24,7 @@ from golden_files import assert_golden
 from pydantic import ValidationError
 
 from components.apps.datahub import _mint_token as mint
+from components.lineage.names import METABASE_READER_SECRET
 from components.lineage.recipes import (
     DbtSource,
     DbtSourceConfig,
@@ -70,8 +72,15 @@ DOCUMENTED: dict[str, set[str]] = {
     "bigquery": {"project_ids", "project_id_pattern", "credential", "dataset_pattern",
                  "include_table_lineage", "include_usage_statistics", "env",
                  "platform_instance", "stateful_ingestion"},
+    # acryl-datahub 1.7.0, datahub/ingestion/source/airbyte/config.py (AirbyteSourceConfig)
+    "airbyte": {"deployment_type", "host_port", "username", "password", "api_key",
+                "oauth2_client_id", "oauth2_client_secret", "verify_ssl", "ssl_ca_cert",
+                "request_timeout", "page_size", "env", "platform_instance",
+                "connection_pattern", "source_type_mapping", "include_statuses",
+                "extract_column_level_lineage", "stateful_ingestion"},
 }
 REQUIRED = {"dbt": {"manifest_path", "target_platform"}, "metabase": {"connect_uri"},
+            "airbyte": {"deployment_type", "host_port"},
             "postgres": {"host_port"}, "redshift": {"host_port"},
             "snowflake": {"account_id"}, "bigquery": set()}
 AWS_CONNECTION = {"aws_region", "aws_endpoint_url", "aws_access_key_id",
@@ -106,8 +115,7 @@ ENABLED = {"datahub", "dbt", "metabase"}
 
 def config(cloud: str = "local", warehouse: str | None = None, **datahub: Any) -> StackConfig:
     data = {**BASE, **CLOUD[cloud], "apps": {
-        "datahub": {"enabled": True, "ingestion": {"metabase": {
-            "username": "datahub@acme.example", "password": SECRET}}, **datahub},
+        "datahub": {"enabled": True, **datahub},
         "dbt": {"enabled": True, "projects": [PROJECT]}, "metabase": {"enabled": True}}}
     if warehouse:
         data["warehouse"] = WAREHOUSES[warehouse]
@@ -184,7 +192,8 @@ def test_recipes_parse_with_datahubs_own_config_classes(cloud, warehouse):
     registry, loader, pipeline, sinks = (datahub_module(m) for m in (
         "datahub.ingestion.source.source_registry", "datahub.configuration.config_loader",
         "datahub.ingestion.run.pipeline_config", "datahub.ingestion.sink.sink_registry"))
-    for scheduled in recipes_of(config(cloud, warehouse)).values():
+    enabled = frozenset({*ENABLED, "airbyte"})
+    for scheduled in recipes_of(config(cloud, warehouse), enabled).values():
         env = {var: "x" for var in (*scheduled.env, *scheduled.secret_env)}
         data = loader.resolve_env_variables(scheduled.recipe.as_dict(), environ=env)
         pipeline.PipelineConfig.model_validate(data)
@@ -236,7 +245,6 @@ def test_one_dbt_recipe_per_project_and_stable_short_keys():
     long_name = "a-very-long-dbt-project-name"
     data = cfg.model_dump(by_alias=True, mode="json", exclude_none=True)
     data["apps"]["dbt"]["projects"].append({**PROJECT, "name": long_name})
-    data["apps"]["datahub"]["ingestion"]["metabase"]["password"] = SECRET
     cfg = parse_stack_config({"config": {f"dataplatform:{k}": v for k, v in data.items()}}, "t")
     keys = [k for k in recipes_of(cfg) if k.startswith("dbt")]
     assert len(keys) == 2 and all(len(k) <= CRON_KEY_MAX for k in keys)
@@ -254,11 +262,53 @@ def test_recipes_follow_the_apps_and_settings():
     assert set(recipes_of(off)) == {"metabase"}
 
 
-def test_metabase_without_credentials_is_left_out_with_a_warning():
-    cfg = config(ingestion={})
+def test_metabase_reads_as_the_generated_reader_without_a_warning():
+    recipes, warnings = domain_recipes(sources(config(warehouse="postgres")),
+                                       frozenset(ENABLED), NAMESPACE)
+    assert warnings == []
+    metabase = {r.key: r for r in recipes}["metabase"]
+    conf = metabase.recipe.source.config
+    assert (conf.username, conf.password) == ("${METABASE_USERNAME}", "${METABASE_PASSWORD}")
+    assert {k: (v.secret, v.key) for k, v in metabase.secret_env.items()
+            if k.startswith("METABASE")} == {
+        "METABASE_USERNAME": (METABASE_READER_SECRET, "username"),
+        "METABASE_PASSWORD": (METABASE_READER_SECRET, "password")}
+    # Metabase shows database details to admins only: the warehouse's name is given.
+    assert conf.database_alias_map == {"postgres": "analytics"}
+    assert recipes_of(config())["metabase"].recipe.source.config.database_alias_map is None
+
+
+def test_deprecated_metabase_user_still_works_and_is_warned_about():
+    cfg = config(ingestion={"metabase": {"username": "u@acme.example", "password": SECRET}})
     recipes, warnings = domain_recipes(sources(cfg), frozenset(ENABLED), NAMESPACE)
-    assert [r.key for r in recipes] == ["dbt-jaffle"]
-    assert len(warnings) == 1 and "apps.datahub.ingestion.metabase" in warnings[0]
+    metabase = {r.key: r for r in recipes}["metabase"]
+    assert metabase.recipe.source.config.username == "u@acme.example"
+    assert metabase.secret_env["METABASE_PASSWORD"].secret == "datahub-metabase-credentials"
+    assert len(warnings) == 1 and "deprecated" in warnings[0]
+    assert "apps.datahub.ingestion.metabase" in warnings[0]
+
+
+@pytest.mark.parametrize(("profile", "env"), [("dev", "DEV"), ("prod", "PROD")])
+def test_airbyte_recipe_uses_airbytes_generated_application(profile, env):
+    cfg = config()
+    src = dataclasses.replace(sources(cfg), site=dataclasses.replace(site(cfg),
+                                                                      profile=profile))
+    recipes = {r.key: r for r in domain_recipes(src, frozenset({*ENABLED, "airbyte"}),
+                                                NAMESPACE)[0]}
+    airbyte = recipes["airbyte"]
+    check_documented_shape(airbyte)
+    conf = airbyte.recipe.source.config
+    assert conf.host_port == (f"http://airbyte-airbyte-server-svc.{NAMESPACE}"
+                              ".svc.cluster.local:8001")
+    assert (conf.deployment_type, conf.env) == ("oss", env)
+    assert {k: (v.secret, v.key) for k, v in airbyte.secret_env.items()} == {
+        "DATAHUB_GMS_TOKEN": ("datahub-lineage-token", "token"),
+        "AIRBYTE_CLIENT_ID": ("airbyte-auth-secrets", "instance-admin-client-id"),
+        "AIRBYTE_CLIENT_SECRET": ("airbyte-auth-secrets", "instance-admin-client-secret")}
+    assert airbyte.schedule == "30 4 * * *"
+    assert "airbyte" not in recipes_of(cfg)  # Airbyte off: no recipe
+    off = config(ingestion={"airbyte": {"enabled": False}})
+    assert "airbyte" not in recipes_of(off, frozenset({*ENABLED, "airbyte"}))
 
 
 def test_warehouse_credentials_come_from_the_environment():

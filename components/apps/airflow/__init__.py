@@ -15,19 +15,14 @@
   identity (S3 via IRSA, GCS via GKE Workload Identity); on local, MinIO with the keys of
   Secret `minio-credentials` passed by reference. Metrics: the statsd exporter.
 
-Lineage to DataHub (issue 5), when the domain enables DataHub. Route: a documented image
-requirement, not `_PIP_ADDITIONAL_REQUIREMENTS` (which Airflow documents as dev-only: a
-pip install at every pod start, i.e. at every task with KubernetesExecutor). Build an image
-with the plugin and point `apps.airflow.image` at it:
-
-    FROM apache/airflow:3.0.2
-    RUN pip install --no-cache-dir "apache-airflow==3.0.2" acryl-datahub-airflow-plugin
-
-The platform then sets `[datahub] enabled/conn_id/cluster` in airflow.cfg and the
-connection `datahub_rest_default` (AIRFLOW_CONN_DATAHUB_REST_DEFAULT) to the GMS Service,
-its token read from Secret `datahub-lineage-token` (created by the DataHub app) by
-reference. Without DataHub none of this is set; with the stock image Airflow runs the same,
-only without lineage.
+Lineage to DataHub (issue 19), when the domain enables DataHub: Airflow's OpenLineage
+provider, which the stock `apache/airflow` image installs (`openlineage` is one of the
+image's default extras, docs/docker-stack/build-arg-ref), posts run events over HTTP to
+GMS' OpenLineage endpoint (`/openapi/openlineage/api/v1/lineage`), with the token of
+Secret `datahub-lineage-token` (created by the DataHub app) read by `secretKeyRef`, and
+the domain as OpenLineage namespace. No plugin and no custom image: a stack that sets
+`apps.airflow.image` to another repository or a `slim` tag gets a plan warning, since such
+an image may lack the provider. Without DataHub none of this is set.
 
 Ad hoc dbt runs (issue 4), when the domain enables dbt: its ConfigMap `dbt-pod-template`
 (one `<project>.yaml` per project, main container `base`: the dbt image, profiles, the
@@ -51,9 +46,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._values import layer
 from components.apps.airflow import _secrets as secrets
-from components.apps.airflow._values import computed_values
+from components.apps.airflow._values import computed_values, lineage_image_warning
 from components.apps.context import AppContext
+from components.frontdoor.sso import airflow_values, oidc_secret
 from components.helm_app import HelmApp, helm_child_opts
 from foundation.config.airflow import AirflowConfig
 
@@ -62,6 +59,8 @@ PGBOUNCER_PORT = 6543
 """Chart default of `ports.pgbouncer`."""
 REDIS_PORT = 6379
 """Chart default of `ports.redisDB`."""
+OIDC_SECRET = "airflow-oidc"
+"""Secret (key client-secret) the API server's OAuth client reads."""
 
 
 def pgbouncer_target(release: str, namespace: str,
@@ -90,6 +89,9 @@ class Airflow(pulumi.ComponentResource):
         super().__init__("dataplatform:apps:Airflow", name, None, opts)
         args = ctx.helm_args(APP, settings)
         static = args.static_values
+        warning = lineage_image_warning(ctx, settings)
+        if warning:
+            pulumi.log.warn(warning, resource=self)
         f = secrets.SecretFactory(name, ctx.namespace, {**ctx.labels, "app.kubernetes.io/name":
                                                         APP}, self, ctx.profile == "prod")
         secrets.stable_keys(f)
@@ -100,9 +102,18 @@ class Airflow(pulumi.ComponentResource):
             secrets.git_ssh_key(f)
         if settings.executor == "CeleryExecutor":
             secrets.celery_broker(f, f"{APP}-redis", REDIS_PORT)
-        helm = HelmApp(f"{name}-helm", args.with_computed(computed_values(
-            ctx, settings, static, f.out.names)),
-            opts=helm_child_opts(self, name, [*ctx.depends_on, *f.out.resources]))
+        computed = computed_values(ctx, settings, static, f.out.names)
+        before = [*ctx.depends_on, *f.out.resources]
+        sign_on = ctx.sign_on.get(APP)
+        if sign_on is not None:  # behind the front door: its URL, and OIDC with an issuer
+            computed = layer(computed, airflow_values(sign_on, OIDC_SECRET, static))
+            if sign_on.oidc is not None:
+                before.append(oidc_secret(f"{name}-oidc-secret", ctx.namespace, OIDC_SECRET,
+                                          sign_on.oidc, {**ctx.labels,
+                                                         "app.kubernetes.io/name": APP},
+                                          pulumi.ResourceOptions(parent=self)))
+        helm = HelmApp(f"{name}-helm", args.with_computed(computed),
+                       opts=helm_child_opts(self, name, before))
         triggerer = static.get("triggerer") or {}
         if triggerer.get("enabled", True) and int(triggerer.get("replicas", 1)) >= 2:
             # The chart has no PDB setting for the triggerer (it has for the API server,

@@ -1,7 +1,7 @@
 """The computed layer of Airflow's Helm values: wiring only, no sizes.
 
 Everything here follows from the stack config and the domain's data layer: the executor,
-image, git-sync, ServiceAccounts, Secret names, remote logging, the DataHub plugin and
+image, git-sync, ServiceAccounts, Secret names, remote logging, OpenLineage to DataHub and
 dbt's pod templates. Lists and the `extraEnv` string extend what the files and the stack
 override set (a computed list would replace them otherwise).
 """
@@ -22,8 +22,8 @@ from components.apps.dbt.names import POD_TEMPLATE as DBT_POD_TEMPLATE
 from components.lineage.names import (
     LINEAGE_TOKEN_KEY,
     LINEAGE_TOKEN_SECRET,
-    fabric_env,
-    gms_url,
+    OPENLINEAGE_ENDPOINT,
+    openlineage_url,
 )
 from foundation.config.airflow import AirflowConfig
 
@@ -31,8 +31,10 @@ IDENTITY = "airflow"
 """Identity of access/identity.yaml whose ServiceAccount the Airflow pods use."""
 LOG_FOLDER = "airflow"
 """Prefix of the task logs in the domain's `logs` bucket."""
-LINEAGE_CONN_ID = "datahub_rest_default"
-TOKEN_ENV = "DATAHUB_GMS_TOKEN"
+STOCK_IMAGE = "apache/airflow"
+"""Its default extras include `openlineage` (the provider lineage needs)."""
+TOKEN_ENV = "OPENLINEAGE_API_KEY"
+"""The OpenLineage client's API key variable: sent as `Authorization: Bearer <token>`."""
 DBT_TEMPLATES_DIR = "/opt/airflow/pod-templates/dbt"
 """Where task code finds dbt's ConfigMap: one pod template `<project>.yaml` per project."""
 DBT_TEMPLATES_ENV = "DBT_POD_TEMPLATES"
@@ -98,21 +100,36 @@ def remote_logging(ctx: AppContext) -> tuple[dict[str, Any], list[Any], list[Any
     return logging, [{"name": "AIRFLOW_CONN_AWS_DEFAULT", "value": conn}], secret
 
 
-def lineage(ctx: AppContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """({config.datahub}, extraEnv) of the DataHub plugin; nothing without DataHub.
+def lineage(ctx: AppContext) -> list[dict[str, Any]]:
+    """extraEnv of the OpenLineage provider (in the stock image) -> DataHub; [] without it.
 
-    The token is optional at start-up: Airflow must not wait for DataHub. Task pods
-    (KubernetesExecutor) start per task, so they pick it up as soon as it exists.
+    No `[openlineage] transport` is set: the provider then hands over to the OpenLineage
+    client, which builds an HTTP transport from OPENLINEAGE_URL / _ENDPOINT / _API_KEY
+    (provider `conf.is_disabled` and client `_resolve_transport`), so the token is a
+    `secretKeyRef` and never part of a value. It is optional: Airflow must not wait for
+    DataHub; task pods (KubernetesExecutor) start per task and pick it up once minted.
     """
     if "datahub" not in ctx.enabled:
-        return {}, []
-    conn = json.dumps({"conn_type": "datahub-rest", "host": gms_url(ctx.namespace),
-                       "password": f"$({TOKEN_ENV})"})  # expanded by the kubelet
+        return []
     token = secret_env(TOKEN_ENV, LINEAGE_TOKEN_SECRET, LINEAGE_TOKEN_KEY)
     token["valueFrom"]["secretKeyRef"]["optional"] = True
-    return ({"enabled": "True", "conn_id": LINEAGE_CONN_ID,
-             "cluster": fabric_env(ctx.profile).lower()},
-            [token, {"name": f"AIRFLOW_CONN_{LINEAGE_CONN_ID.upper()}", "value": conn}])
+    return [{"name": "OPENLINEAGE_URL", "value": openlineage_url(ctx.namespace)},
+            {"name": "OPENLINEAGE_ENDPOINT", "value": OPENLINEAGE_ENDPOINT},
+            token,
+            {"name": "AIRFLOW__OPENLINEAGE__NAMESPACE", "value": ctx.site.naming.domain}]
+
+
+def lineage_image_warning(ctx: AppContext, settings: AirflowConfig) -> str | None:
+    """The plan's warning when lineage is on but the image may lack the OpenLineage provider:
+    another repository than the stock one, or a `slim` tag (no providers)."""
+    image = settings.image
+    if "datahub" not in ctx.enabled or (
+            image.repository == STOCK_IMAGE and "slim" not in image.tag):
+        return None
+    return (f"apps.airflow.image: {image.repository}:{image.tag} is not the stock "
+            f"{STOCK_IMAGE} image; lineage to DataHub needs the OpenLineage provider in it: "
+            "build it FROM apache/airflow:3.0.2 (which has it) or add "
+            "apache-airflow-providers-openlineage to the image")
 
 
 def dbt_templates(ctx: AppContext, static: Mapping[str, Any],
@@ -179,7 +196,7 @@ def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[st
     celery = settings.executor == "CeleryExecutor"
     image = {"repository": settings.image.repository, "tag": settings.image.tag}
     logging, env, secret = remote_logging(ctx)
-    datahub, extra_env = lineage(ctx)
+    extra_env = lineage(ctx)
     workers, dbt_env = dbt_templates(ctx, static)
     values: dict[str, Any] = {
         "executor": settings.executor,
@@ -192,7 +209,7 @@ def computed_values(ctx: AppContext, settings: AirflowConfig, static: Mapping[st
         "apiServer": {"extraInitContainers": _list(static.get("apiServer") or {},
                                                    "extraInitContainers", [
             api_server_migration_wait(static, image, names["metadataSecretName"])])},
-        "config": {"logging": logging, **({"datahub": datahub} if datahub else {})},
+        "config": {"logging": logging},
         "createUserJob": {"extraVolumes": _list(static.get("createUserJob") or {},
                                                 "extraVolumes", [{
             "name": "admin-credentials",

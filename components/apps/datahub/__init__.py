@@ -15,10 +15,12 @@
   gate that holds in both modes is the setup Job's init container, which waits until
   Kafka and the search engine accept connections (then the Job's own retries).
 - **Secrets and auth:** token authentication on; every DataHub secret generated with
-  pulumi-random (`_datahub_secrets.py`) and referenced by name.
+  pulumi-random (`_secrets.py`) and referenced by name, the root user's password too
+  (Secret `datahub-root-user`, mounted over the image's default `datahub:datahub`).
 - **Lineage:** the recipes of `components/lineage/` as ConfigMaps run by the chart's
-  datahub-ingestion-cron, and the lineage token Secret (`_datahub_token.py`) that they
-  and the Airflow plugin use.
+  datahub-ingestion-cron, and the lineage token Secret (`_token.py`) that they and
+  Airflow's OpenLineage events (GMS' `/openapi/openlineage/`, fabric from
+  `DATAHUB_OPENLINEAGE_ENV`) use. docs/lineage.md has the table per tool.
 - **Prod volumes:** the prerequisites component is `protect`ed, so removing DataHub from a
   prod stack is a deliberate `pulumi state unprotect`. The Kafka/OpenSearch PVCs are made
   by StatefulSets, not by Pulumi or Helm: uninstalling leaves them; the StorageClass's
@@ -49,6 +51,7 @@ from components.apps.datahub._values import (
     prerequisites_values,
     recipe_configmap,
 )
+from components.frontdoor.sso import datahub_frontend_env, oidc_secret
 from components.helm_app import HelmApp, helm_child_opts
 from components.lineage.names import LINEAGE_TOKEN_SECRET, gms_url
 from components.lineage.sources import LineageSources, domain_recipes
@@ -60,6 +63,10 @@ PDB_COMPONENTS = ("datahub-gms", "datahub-frontend", "acryl-datahub-actions",
                   "datahub-mae-consumer")
 """Prod workloads that run 2 replicas (charts-values/datahub/prod.yaml); the chart makes
 no PDB. The MCE consumer is the chart's singleton with managed ingestion."""
+
+
+OIDC_SECRET = "datahub-oidc"
+"""Secret (key client-secret) the frontend reads the OIDC client secret from."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +121,19 @@ class DataHub(pulumi.ComponentResource):
                                             protect=prod or None))
             before.append(prerequisites)
         args = ctx.helm_args(RELEASE, dh, sync_wave=DATAHUB_WAVE)
-        app = HelmApp(f"{name}-helm", args.with_computed(
-            datahub_values(ctx, dh, recipes, lineage, url)),
-            opts=helm_child_opts(self, name, before))
+        computed = datahub_values(ctx, dh, recipes, lineage, url, args.static_values)
+        sign_on = ctx.sign_on.get("datahub")
+        if sign_on is not None and sign_on.oidc is not None:  # the frontend's own OIDC
+            before.append(oidc_secret(f"{name}-oidc-secret", ctx.namespace, OIDC_SECRET,
+                                      sign_on.oidc, labels,
+                                      pulumi.ResourceOptions(parent=self)))
+            frontend = computed.setdefault("datahub-frontend", {})
+            frontend["extraEnvs"] = [
+                *(frontend.get("extraEnvs") or (args.static_values.get(
+                    "datahub-frontend") or {}).get("extraEnvs") or []),
+                *datahub_frontend_env(sign_on, OIDC_SECRET)]
+        app = HelmApp(f"{name}-helm", args.with_computed(computed),
+                      opts=helm_child_opts(self, name, before))
 
         image = args.static_values["datahub-ingestion-cron"]["image"]
         build_token_minter(name, ctx, self, lineage,

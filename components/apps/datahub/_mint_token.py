@@ -66,7 +66,7 @@ def mint(send: Http, gms: str, client_id: str, client_secret: str, actor: str,
          name: str) -> str:
     status, data = graphql(send, gms, f"Basic {client_id}:{client_secret}", MINT, {"input": {
         "type": "PERSONAL", "actorUrn": actor, "duration": "NO_EXPIRY", "name": name,
-        "description": "Lineage emitters (Airflow plugin, ingestion CronJobs); managed by "
+        "description": "Lineage emitters (Airflow OpenLineage, ingestion CronJobs); managed by "
                        "the platform's token CronJob."}})
     token = ((data.get("data") or {}).get("createAccessToken") or {}).get("accessToken")
     if status != 200 or not token:

@@ -22,6 +22,13 @@ ENCRYPTION_SECRET, ENCRYPTION_KEY = "datahub-encryption-secrets", "encryption_ke
 FRONTEND_SECRET, FRONTEND_KEY = "datahub-frontend-secret", "datahub.gms.secret"
 KRAFT_SECRET, KRAFT_KEY = "datahub-kafka-kraft-cluster-id", "kraft-cluster-id"
 SEARCH_SECRET = "datahub-search-credentials"
+ROOT_USER_SECRET = "datahub-root-user"
+"""The root user `datahub`: key `user.props` (`datahub:<password>`, the JAAS file the
+frontend reads) and keys `username`, `password` for people."""
+ROOT_USER, USER_PROPS = "datahub", "user.props"
+USER_PROPS_PATH = "/datahub-frontend/conf/user.props"
+"""Where the frontend image keeps its default `datahub:datahub` file (DataHub's guide,
+"Changing the default user credentials", Helm chart)."""
 SYSTEM_CLIENT_ID = "__datahub_system"
 
 # In-cluster endpoints of the prerequisites chart for release `datahub-prerequisites`.

@@ -1,7 +1,7 @@
 """The lineage token: Secret `datahub-lineage-token` (key `token`) and what fills it.
 
-DataHub's emitters (the Airflow plugin, the ingestion CronJobs) authenticate with a
-personal access token, which only GMS can mint. Pulumi creates the Secret with no data
+DataHub's emitters (Airflow's OpenLineage events, the ingestion CronJobs) authenticate
+with a personal access token, which only GMS can mint. Pulumi creates the Secret with no data
 (and ignores its data afterwards), so it exists and is deleted with DataHub; a small
 CronJob (`_mint_token.py`, every `tokenSchedule`) fills it: it keeps a token GMS
 still accepts and otherwise mints one as the system client. Its ServiceAccount may only

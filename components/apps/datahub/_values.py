@@ -25,9 +25,13 @@ from components.apps.datahub._settings import (
     KRAFT_SECRET,
     OPENSEARCH_HOST,
     OPENSEARCH_PORT,
+    ROOT_USER_SECRET,
     SEARCH_SECRET,
+    USER_PROPS,
+    USER_PROPS_PATH,
     LineageSettings,
 )
+from components.lineage.names import fabric_env
 from components.lineage.recipes import GMS_URL_ENV
 from components.lineage.sources import (
     BUCKET_ENV,
@@ -141,8 +145,38 @@ def _crons(ctx: AppContext, recipes: list[ScheduledRecipe], settings: LineageSet
     return crons
 
 
+def _extend(static: Mapping[str, Any], component: str, key: str,
+            extra: list[Any]) -> list[Any]:
+    """A list of the static layers (files, stack) extended: a computed list replaces."""
+    return [*((static.get(component) or {}).get(key) or []), *extra]
+
+
+def root_user_values(static: Mapping[str, Any]) -> dict[str, Any]:
+    """The frontend mounts Secret `datahub-root-user` over the image's default user.props
+    (`datahub:datahub`), so no default password survives a deploy. The chart's own
+    `defaultUserCredentials` is not used: its Secret holds either a `randAlphaNum` that
+    each Argo CD render re-rolls or a plain-text `manualValues`."""
+    volume = "datahub-root-user"
+    return {
+        "extraVolumes": _extend(static, "datahub-frontend", "extraVolumes", [{
+            "name": volume, "secret": {"secretName": ROOT_USER_SECRET, "defaultMode": 0o440,
+                                       "items": [{"key": USER_PROPS, "path": USER_PROPS}]}}]),
+        "extraVolumeMounts": _extend(static, "datahub-frontend", "extraVolumeMounts", [{
+            "name": volume, "mountPath": USER_PROPS_PATH, "subPath": USER_PROPS,
+            "readOnly": True}]),
+    }
+
+
+def openlineage_env(ctx: AppContext, static: Mapping[str, Any]) -> list[Any]:
+    """GMS' OpenLineage endpoint writes the domain's fabric (DEV/PROD, as the recipes do;
+    GMS' default is PROD), so Airflow's datasets join dbt's and the warehouse's."""
+    return _extend(static, "datahub-gms", "extraEnvs", [
+        {"name": "DATAHUB_OPENLINEAGE_ENV", "value": fabric_env(ctx.profile)}])
+
+
 def datahub_values(ctx: AppContext, dh: DataHubConfig, recipes: list[ScheduledRecipe],
-                   settings: LineageSettings, gms_url: str) -> dict[str, Any]:
+                   settings: LineageSettings, gms_url: str,
+                   static: Mapping[str, Any]) -> dict[str, Any]:
     """Computed values of the datahub chart (may hold Outputs, never a secret)."""
     servers, kafka_tls = kafka_endpoint(dh)
     host, port, search_tls = search_endpoint(dh)
@@ -177,7 +211,9 @@ def datahub_values(ctx: AppContext, dh: DataHubConfig, recipes: list[ScheduledRe
     values: dict[str, Any] = {
         "global": global_,
         "datahub-frontend": {"existingGmsSecret": {"name": FRONTEND_SECRET,
-                                                   "key": FRONTEND_KEY}},
+                                                   "key": FRONTEND_KEY},
+                             **root_user_values(static)},
+        "datahub-gms": {"extraEnvs": openlineage_env(ctx, static)},
         "datahub-ingestion-cron": {"enabled": bool(recipes),
                                    "crons": _crons(ctx, recipes, settings, env)},
         "datahubSystemUpdate": {"extraInitContainers": [_wait_container(dh, settings)]},

@@ -10,6 +10,10 @@
   through `extraEnv` instead. Never rotate it: Metabase cannot decrypt with a new key.
 - Access: the `metabase` ClusterIP Service (port 80), inside the cluster only; prod runs
   2 replicas with the chart's PodDisruptionBudget and zone spread (charts-values/metabase/).
+- First run: no open setup wizard. The `metabase-setup` Job (`_setup_job.py`) completes
+  Metabase's setup API with an admin whose password is generated (Secret
+  `metabase-admin-credentials`, keys username/password) and, with DataHub in the domain,
+  keeps DataHub's read-only user (Secret `metabase-datahub-credentials`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pulumi_random as random
 
 from components._k8s import secret_env
 from components.apps.context import AppContext
+from components.apps.metabase._setup_job import ADMIN_SECRET, build_setup
 from components.helm_app import HelmApp, helm_child_opts
 from foundation.config.app import AppConfig
 
@@ -32,6 +37,8 @@ SERVICE = APP
 SERVICE_PORT = 80
 ENCRYPTION_SECRET = "metabase-encryption-key"
 ENCRYPTION_KEY = "encryptionKey"
+__all__ = ["ADMIN_SECRET", "APP", "ENCRYPTION_KEY", "ENCRYPTION_SECRET", "SERVICE", "SERVICE_PORT",
+           "Metabase", "build", "computed_values"]
 
 
 def computed_values(ctx: AppContext, encryption_secret: pulumi.Input[str],
@@ -72,8 +79,9 @@ class Metabase(pulumi.ComponentResource):
         helm = HelmApp(f"{name}-helm", args.with_computed(computed_values(
             ctx, secret.metadata["name"], args.static_values)),
             opts=helm_child_opts(self, name, [*ctx.depends_on, secret]))
-        self.url = pulumi.Output.from_input(
-            f"http://{SERVICE}.{ctx.namespace}.svc.cluster.local:{SERVICE_PORT}")
+        url = f"http://{SERVICE}.{ctx.namespace}.svc.cluster.local:{SERVICE_PORT}"
+        build_setup(name, ctx, self, url, [helm])
+        self.url = pulumi.Output.from_input(url)
         self.encryption_secret = secret.metadata["name"]
         self.values = helm.values
         self.register_outputs({"url": self.url, "encryption_secret": self.encryption_secret,
