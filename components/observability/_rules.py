@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from components.apps.dbt import metrics as dbt_metrics
 from components.observability._content import rule_files
 from foundation import yamlfile
 from foundation.config.monitoring import AlertThresholds
 
-FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "argocd", "postgres",
-                      "certmanager"})
+FEATURES = frozenset({"airbyte", "airflow", "dbt", "datahub", "metabase", "argocd",
+                      "postgres", "certmanager", "gateway", "platform"})
 """What a rule may require: an app of the domain, Argo CD delivery, the in-cluster Postgres,
-cert-manager running in the cluster (`alerting.certManager`)."""
+cert-manager running in the cluster (`alerting.certManager`), the front door (`gateway`),
+the cluster owner's own scope (`platform`: cluster-wide rules, components/observability/
+audit.py)."""
 SEVERITIES = ("critical", "warning")
 
 
@@ -72,6 +75,10 @@ class RuleScope:
             "not_ready_for": f"{t.not_ready_minutes}m",
             "argocd_out_of_sync_for": f"{t.argocd_out_of_sync_minutes}m",
             "certificate_expiry_seconds": str(t.certificate_expiry_days * 86400),
+            "kafka_consumer_lag": str(t.kafka_consumer_lag),
+            "http_error_ratio": _ratio(t.http_error_percent),
+            "http_error_percent": str(t.http_error_percent),
+            **dbt_metrics.placeholders(self.domain, t.data_quality),
         }
 
 
@@ -117,8 +124,10 @@ def render_rule(rule: Mapping[str, Any], scope: RuleScope, values: Mapping[str, 
     return out
 
 
-def render_groups(scope: RuleScope) -> list[dict[str, Any]]:
-    """The `spec.groups` of the domain's PrometheusRule: one group per family."""
+def render_groups(scope: RuleScope, only: Collection[str] | None = None
+                  ) -> list[dict[str, Any]]:
+    """The `spec.groups` of the domain's PrometheusRule: one group per family (`only`:
+    these families)."""
     unknown = scope.features - FEATURES
     if unknown:
         raise ValueError(f"unknown rule features: {sorted(unknown)}")
@@ -126,6 +135,8 @@ def render_groups(scope: RuleScope) -> list[dict[str, Any]]:
     groups = []
     for family in rule_templates():
         if not set(family.get("requires", ())) <= scope.features:
+            continue
+        if only is not None and family["family"] not in only:
             continue
         rules = [render_rule(r, scope, values) for r in family["rules"]
                  if set(r.get("requires", ())) <= scope.features]

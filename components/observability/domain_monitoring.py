@@ -50,6 +50,11 @@ SERVICE_TARGETS: dict[str, tuple[dict[str, str], str]] = {
     # Metabase chart: Service port `metrics` (monitoring.enabled, charts-values/metabase/).
     "metabase": ({"app": "metabase", "release": "metabase"}, "metrics"),
 }
+# DataHub's prerequisites: the kafka subchart's kafka_exporter Service (metrics.kafka,
+# charts-values/datahub-prerequisites/); it selects nothing when DataHub's Kafka is managed.
+KAFKA_EXPORTER = ({"app.kubernetes.io/instance": "datahub-prerequisites",
+                   "app.kubernetes.io/name": "kafka",
+                   "app.kubernetes.io/component": "cluster-metrics"}, "http-metrics")
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,13 @@ class DomainMonitoringArgs:
     """Airbyte's database credentials Secret (the airbyte-sync exporter reads the jobs)."""
     airbyte_db_sslmode: str = "disable"
     """libpq sslmode towards Airbyte's database (require for managed databases)."""
+    front_door: bool = False
+    """The domain's apps are routed through the Gateway (rule feature `gateway`)."""
 
     @classmethod
     def from_context(cls, ctx: AppContext, namespaces: Sequence[str],
-                     alerting: AlertingConfig) -> DomainMonitoringArgs:
+                     alerting: AlertingConfig, front_door: bool = False
+                     ) -> DomainMonitoringArgs:
         """The domain's monitoring, from the context its apps were built with."""
         airbyte = ctx.databases.get("airbyte")
         return cls(
@@ -89,7 +97,8 @@ class DomainMonitoringArgs:
             argocd_project=ctx.site.naming.base if ctx.argocd is not None else None,
             in_cluster_postgres=not ctx.managed_database,
             airbyte_db_secret=airbyte.secret_name if airbyte else None,
-            airbyte_db_sslmode="require" if ctx.managed_database else "disable")
+            airbyte_db_sslmode="require" if ctx.managed_database else "disable",
+            front_door=front_door)
 
     @property
     def features(self) -> frozenset[str]:
@@ -100,6 +109,8 @@ class DomainMonitoringArgs:
             found.add("postgres")
         if self.alerting.cert_manager:
             found.add("certmanager")
+        if self.front_door:
+            found.add("gateway")
         return frozenset(found)
 
 
@@ -122,6 +133,9 @@ class DomainMonitoring(pulumi.ComponentResource):
             if app in args.apps:
                 self._service_monitor(f"{name}-{app}-monitor", app, ns, selector, port,
                                       args.domain, child)
+        if "datahub" in args.apps:
+            self._service_monitor(f"{name}-kafka-monitor", "kafka-exporter", ns,
+                                  *KAFKA_EXPORTER, args.domain, child)
         if "airbyte" in args.apps and args.airbyte_db_secret is not None:
             exporter = airbyte_exporter(
                 f"{name}-airbyte-exporter", namespace=ns, profile=args.profile,

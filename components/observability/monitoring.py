@@ -8,7 +8,11 @@ password, `grafana.admin.existingSecret`), the platform receiver's Secret (mount
 Alertmanager, referenced by `*_file` fields; without a receiver, allowed in dev only, the
 plan says so in an `info:` note), one ConfigMap per dashboard of
 monitoring/dashboards/ and one for monitoring/datasources/ (loaded by Grafana's
-sidecars), the chart, and a ServiceMonitor for Argo CD's metrics Services.
+sidecars), the chart, and a ServiceMonitor for Argo CD's metrics Services. Beside it, the
+Prometheus Pushgateway (chart `prometheus-pushgateway`), where the domains' dbt runs push
+their test results, with a ServiceMonitor that keeps the pushed labels
+(docs/data-quality.md). And the OpenTelemetry Collector every OTLP-speaking app sends to
+(components/observability/otel.py, docs/monitoring.md).
 
 Prod: the release is `protect`ed, and the Prometheus and Alertmanager volumes are PVCs of
 their StatefulSets, made by the operator, so Pulumi cannot protect them itself: their
@@ -28,15 +32,26 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components._values import layer
+from components.frontdoor.args import SignOn
+from components.frontdoor.sso import grafana_values, oidc_secret
 from components.helm_app import HelmApp, HelmAppArgs
 from components.observability._alerting import alertmanager_receiver, secret_data
 from components.observability._common import APP, MONITORING_API, domain_relabeling
 from components.observability._content import DATASOURCES_FILE, dashboards
+from components.observability.audit import AuditSignalsArgs
+from components.observability.otel import OtelCollector, OtelCollectorArgs
 from foundation.config.monitoring import MonitoringConfig
 
 GRAFANA_SECRET = "grafana-admin"
+GRAFANA_OIDC_SECRET = "grafana-oidc"
 RECEIVER_SECRET = "alertmanager-platform-receiver"
 PLATFORM_RECEIVER = "platform-team"
+PUSHGATEWAY = "prometheus-pushgateway"
+"""Chart, release, Service (fullnameOverride) and pod label of the Pushgateway."""
+PUSHGATEWAY_PORT = 9091
+DOMAIN_NAMESPACES = "dataplatform.io/domain-id"
+"""Label of every domain namespace (components/isolation.py): they may push."""
 NO_PLATFORM_RECEIVER = (
     "monitoring.platformReceiver: none, so the cluster's alerts notify no one (they show in "
     "Alertmanager and Grafana only); fine in dev, a prod stack needs one")
@@ -59,6 +74,11 @@ class MonitoringArgs:
     """Labels for every object."""
     argocd_namespace: pulumi.Input[str] | None = None
     """Argo CD's namespace, to scrape its metrics Services (None: no Argo CD)."""
+    audit: AuditSignalsArgs | None = None
+    """Security signals: audit metrics and the platform's security rules, created beside
+    Monitoring by the cluster owner (components/observability/audit.py)."""
+    sign_on: SignOn | None = None
+    """Grafana's public URL and OIDC when the front door routes it (frontdoor/sso.py)."""
 
     @staticmethod
     def domain_pattern(customer: str) -> str:
@@ -100,15 +120,27 @@ class Monitoring(pulumi.ComponentResource):
                                            metadata={"name": RECEIVER_SECRET, **meta},
                                            string_data=data, opts=in_ns))
         self._grafana_content(name, meta, in_ns)
+        computed = computed_values(args, RECEIVER_SECRET if data else None)
+        if args.sign_on is not None:
+            computed = layer(computed, grafana_values(args.sign_on, GRAFANA_OIDC_SECRET))
+            if args.sign_on.oidc is not None:
+                deps.append(oidc_secret(f"{name}-grafana-oidc", s.namespace,
+                                        GRAFANA_OIDC_SECRET, args.sign_on.oidc,
+                                        args.labels, in_ns))
         self.release = HelmApp(
             f"{name}-chart",
             HelmAppArgs(app=APP, namespace=ns.metadata["name"], profile=args.profile,
                         delivery="helm", overrides=s.values, release_name=APP,
-                        computed=computed_values(args, RECEIVER_SECRET if data else None)),
+                        computed=computed),
             opts=pulumi.ResourceOptions(parent=self, depends_on=deps,
                                         protect=True if args.profile == "prod" else None))
         if args.argocd_namespace is not None:
             self._argocd_monitor(name, args, meta)
+        self._pushgateway(name, args, meta)
+        # OTLP collection (components/observability/otel.py), after the Prometheus it feeds.
+        OtelCollector(f"{name}-otel", OtelCollectorArgs(
+            namespace=s.namespace, profile=args.profile, backend=s.otlp,
+            labels=args.labels, after=[self.release]), opts=pulumi.ResourceOptions(parent=self))
         self.namespace = ns.metadata["name"]
         self.grafana_secret = pulumi.Output.from_input(GRAFANA_SECRET)
         self.register_outputs({"namespace": self.namespace,
@@ -142,6 +174,29 @@ class Monitoring(pulumi.ComponentResource):
                   "endpoints": [{"port": "http-metrics", "interval": "30s",
                                  "relabelings": domain_relabeling(args.domain)}]},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]))
+
+
+    def _pushgateway(self, name: str, args: MonitoringArgs, meta: Mapping[str, Any]) -> None:
+        # After the stack: its operator serves the ServiceMonitor CRD.
+        after = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        ns = args.settings.namespace
+        HelmApp(f"{name}-pushgateway", HelmAppArgs(
+            app=PUSHGATEWAY, namespace=ns, profile=args.profile, delivery="helm",
+            release_name=PUSHGATEWAY, computed={"networkPolicy": {"customSelectors": [
+                {"namespaceSelector": {"matchExpressions": [
+                    {"key": DOMAIN_NAMESPACES, "operator": "Exists"}]}},
+                {"namespaceSelector": {"matchLabels": {
+                    "kubernetes.io/metadata.name": ns}}}]}}), opts=after)
+        # honorLabels: the job, domain and project of the grouping key, and the pushed
+        # namespace, win over the target's own labels (the Pushgateway's pod).
+        k8s.apiextensions.CustomResource(
+            f"{name}-pushgateway-monitor", api_version=MONITORING_API, kind="ServiceMonitor",
+            metadata={"name": PUSHGATEWAY, **meta},
+            spec={"selector": {"matchLabels": {"app.kubernetes.io/name": PUSHGATEWAY,
+                                               "app.kubernetes.io/instance": PUSHGATEWAY}},
+                  "namespaceSelector": {"matchNames": [ns]},
+                  "endpoints": [{"port": "http", "interval": "30s", "honorLabels": True}]},
+            opts=after)
 
 
 def computed_values(args: MonitoringArgs, receiver_secret: str | None) -> dict[str, Any]:

@@ -11,10 +11,12 @@ calls: among them, a prod stack needs a receiver for its platform and for each d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from foundation.chartkeys import closest
 from foundation.config.base import Model, Quantity, RuleViolations, StackName
 from foundation.config.secrets import SecretValue
 
@@ -108,6 +110,68 @@ class Receiver(Model):
         return next(k for k in KINDS if getattr(self, k) is not None)
 
 
+OTLP_ENDPOINT = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)"
+    r"(:(?P<port>[0-9]{1,5}))?(?P<path>(/[A-Za-z0-9._~-]+)*/?)")
+"""An OTLP endpoint: scheme, host, optional port and path; no credentials, query or
+fragment (credentials go in `headers`, which are config secrets)."""
+HEADER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+Signal = Literal["metrics", "traces", "logs"]
+DEFAULT_SIGNALS: tuple[Signal, ...] = ("metrics", "traces")
+
+
+def _otlp_endpoint(value: str) -> str:
+    m = OTLP_ENDPOINT.fullmatch(value)
+    if not m or not 0 < int(m["port"] or 1) < 65536:
+        raise ValueError(f"'{value}' is not an OTLP endpoint: http(s)://host[:port][/path], "
+                         "no user:password@, query or fragment (credentials go in headers)")
+    return value
+
+
+class OtlpBackend(Model):
+    """An OTLP backend (Grafana Cloud, Honeycomb, Tempo, a vendor's collector...) the
+    platform's OpenTelemetry Collector forwards to, beside the platform's Prometheus."""
+
+    endpoint: Annotated[str, AfterValidator(_otlp_endpoint)] = Field(
+        description="Base URL, e.g. https://otlp.example.com:4317 (grpc) or "
+                    "https://otlp.example.com/otlp (http: the collector appends "
+                    "/v1/metrics, /v1/traces, /v1/logs).")
+    protocol: Literal["grpc", "http"] = Field(
+        "grpc", description="OTLP transport: grpc or http (http/protobuf).")
+    headers: dict[Annotated[str, Field(pattern=HEADER_NAME)], SecretValue] = Field(
+        default_factory=dict,
+        description="Request headers (API keys, `authorization`), each a config secret: "
+                    "`pulumi config set --secret --path "
+                    "'dataplatform:monitoring.otlp.headers.authorization' 'Bearer ...'`.")
+    signals: list[Signal] = Field(
+        default_factory=lambda: list(DEFAULT_SIGNALS), min_length=1,
+        description="What is forwarded; metrics also stay in the platform's Prometheus.")
+
+    @model_validator(mode="after")
+    def _safe(self) -> OtlpBackend:
+        p: list[tuple[str, str]] = []
+        seen: dict[str, str] = {}
+        for name in self.headers:  # HTTP header names (and gRPC metadata) ignore case
+            if name.lower() in seen:
+                p.append((f"headers.{name}", f"the same header as '{seen[name.lower()]}' "
+                                             "(header names ignore case)"))
+            seen.setdefault(name.lower(), name)
+        if self.headers and self.endpoint.lower().startswith("http://"):
+            p.append(("endpoint", "headers carry credentials: use an https:// endpoint"))
+        if len(self.signals) != len(set(self.signals)):
+            p.append(("signals", "lists a signal twice"))
+        if p:
+            raise RuleViolations(p)
+        return self
+
+    @property
+    def port(self) -> int:
+        """The TCP port the collector connects to (the scheme's default when unset)."""
+        m = OTLP_ENDPOINT.fullmatch(self.endpoint)
+        assert m is not None  # validated
+        return int(m["port"]) if m["port"] else (443 if m["scheme"] == "https" else 80)
+
+
 class MonitoringConfig(Model):
     """The cluster's monitoring stack (platform stacks and dedicated domains)."""
 
@@ -128,9 +192,83 @@ class MonitoringConfig(Model):
     platform_receiver: Receiver | None = Field(
         None, description="The platform team's receiver: alerts no domain takes (None: they "
                           "are only visible in Alertmanager and Grafana; required in prod).")
+    otlp: OtlpBackend | None = Field(
+        None, description="An OTLP backend the cluster's OpenTelemetry Collector also "
+                          "exports to (None: metrics go to the platform's Prometheus only, "
+                          "traces are dropped).")
     values: dict[str, Any] = Field(
         default_factory=dict,
         description="Helm values deep-merged over charts-values/kube-prometheus-stack/.")
+
+
+DBT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?")
+"""A dbt project or job name (apps.dbt: a DNS label of at most 30 characters)."""
+DBT_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,126}")
+"""A model, seed or snapshot name, or `source.table` (what the push script labels
+`model`): quotes and backslashes never reach a rule's PromQL."""
+
+
+def _dbt_name(value: str) -> str:
+    if not DBT_NAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not a dbt project or job name of apps.dbt "
+                         "(lowercase letters, digits and '-', at most 30)")
+    return value
+
+
+def _dbt_model(value: str) -> str:
+    if not DBT_MODEL.fullmatch(value):
+        raise ValueError(f"'{value}' is not a dbt model name (letters, digits, '_', '-', "
+                         "'.' for source.table)")
+    return value
+
+
+DbtName = Annotated[str, AfterValidator(_dbt_name)]
+DbtModelName = Annotated[str, AfterValidator(_dbt_model)]
+
+
+class DbtModelThresholds(Model):
+    """Data-quality thresholds of one model (its tests, whichever job runs them)."""
+
+    max_warnings: int | None = Field(
+        None, ge=0, le=10000, description="Warned tests of the model in a run above which "
+                                          "DbtTestWarnings fires; default: the project's.")
+
+
+class DbtJobThresholds(Model):
+    """Data-quality thresholds of one dbt job."""
+
+    results_max_age_hours: int | None = Field(
+        None, ge=1, le=2160, description="Age of the job's latest test results above which "
+                                         "DbtResultsStale fires; default: the project's.")
+
+
+class DbtProjectThresholds(Model):
+    """Data-quality thresholds of one dbt project (a project of apps.dbt.projects)."""
+
+    max_warnings: int | None = Field(
+        None, ge=0, le=10000, description="Warned tests per model; default: "
+                                          "dataQuality.maxWarnings.")
+    results_max_age_hours: int | None = Field(
+        None, ge=1, le=2160, description="Age of a job's latest results; default: "
+                                         "dataQuality.resultsMaxAgeHours.")
+    models: dict[DbtModelName, DbtModelThresholds] = Field(
+        default_factory=dict, description="Per model (name, or `source.table`).")
+    jobs: dict[DbtName, DbtJobThresholds] = Field(
+        default_factory=dict, description="Per job of the project.")
+
+
+class DataQualityThresholds(Model):
+    """Thresholds of the data-quality rules (dbt test results, docs/data-quality.md);
+    the defaults hold for every project, model and job a level below does not set."""
+
+    max_warnings: int = Field(
+        0, ge=0, le=10000, description="Warned tests of a model in the latest run above "
+                                       "which DbtTestWarnings fires (0: any warning).")
+    results_max_age_hours: int = Field(
+        26, ge=1, le=2160, description="A job's latest test results older than this fire "
+                                       "DbtResultsStale (26: a daily job, with slack).")
+    projects: dict[DbtName, DbtProjectThresholds] = Field(
+        default_factory=dict, description="Per dbt project of apps.dbt.projects.")
 
 
 class AlertThresholds(Model):
@@ -159,6 +297,17 @@ class AlertThresholds(Model):
     certificate_expiry_days: int = Field(
         14, ge=1, le=90, description="cert-manager Certificate expiring within this many days "
                                      "(with alerting.certManager).")
+    kafka_consumer_lag: int = Field(
+        5000, ge=1, le=100_000_000,
+        description="Messages a consumer group of DataHub's Kafka may lag behind a topic "
+                    "for 15 minutes (KafkaConsumerLagHigh).")
+    http_error_percent: int = Field(
+        5, ge=1, le=100, description="Share of an app's HTTP responses that are 5xx, over "
+                                     "10 minutes (MetabaseHttpErrors).")
+    data_quality: DataQualityThresholds = Field(
+        default_factory=DataQualityThresholds,
+        description="dbt test results (DbtTestWarnings, DbtResultsStale), per project, "
+                    "model and job.")
 
 
 class AlertingConfig(Model):
@@ -210,7 +359,11 @@ def observability_rules(cfg: StackConfig) -> list[tuple[str, str]]:
         p.append(("alerting.enabled", "needs the cluster's monitoring stack: set "
                                       "monitoring.enabled or drop alerting.enabled"))
     p += receiver_rules(cfg)
+    p += data_quality_rules(cfg)
     m = cfg.monitoring
+    if m.otlp is not None and cfg.owns_cluster and not m.enabled:
+        p.append(("monitoring.otlp", "the OpenTelemetry Collector runs with the monitoring "
+                                     "stack: set monitoring.enabled or drop monitoring.otlp"))
     if m.storage_size is None and m.storage_class is not None and cfg.profile == "dev":
         p.append(("monitoring.storageClass", "needs monitoring.storageSize (the dev profile "
                                              "keeps Prometheus on an emptyDir)"))
@@ -243,4 +396,41 @@ def receiver_rules(cfg: StackConfig) -> list[tuple[str, str]]:
         p.append(("alerting.receivers",
                   "a prod domain's alerts must reach its team: add one or more: "
                   + RECEIVER_HELP.format(path="alerting.receivers[0]")))
+    return p
+
+
+def data_quality_rules(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Data-quality thresholds name projects and jobs of apps.dbt (models live in the
+    projects' repositories: only their spelling is checked)."""
+    dq = cfg.alerting.thresholds.data_quality
+    base = "alerting.thresholds.dataQuality.projects"
+    if not dq.projects:
+        return []
+    dbt = cfg.apps.dbt
+    if not dbt.enabled:
+        return [(base, "names dbt projects, but apps.dbt is not enabled in this stack")]
+    jobs = {pr.name: [j.name for j in pr.jobs] for pr in dbt.projects}
+    p: list[tuple[str, str]] = []
+    for name, project in dq.projects.items():
+        if name not in jobs:
+            near = closest(name, jobs)
+            p.append((f"{base}.{name}", f"no dbt project '{name}' in apps.dbt.projects"
+                      + (f" (did you mean '{near}'?)" if near else "")
+                      + f"; projects: {', '.join(sorted(jobs))}"))
+            continue
+        if project == DbtProjectThresholds():
+            p.append((f"{base}.{name}", "sets no threshold: give maxWarnings, "
+                                        "resultsMaxAgeHours, models or jobs, or drop it"))
+        for job, limits in project.jobs.items():
+            if job not in jobs[name]:
+                near = closest(job, jobs[name])
+                p.append((f"{base}.{name}.jobs.{job}",
+                          f"no job '{job}' in dbt project '{name}'"
+                          + (f" (did you mean '{near}'?)" if near else "")))
+            elif limits.results_max_age_hours is None:
+                p.append((f"{base}.{name}.jobs.{job}", "sets no threshold: give "
+                                                       "resultsMaxAgeHours, or drop it"))
+        p += [(f"{base}.{name}.models.{model}", "sets no threshold: give maxWarnings, or "
+                                                "drop it")
+              for model, limits in project.models.items() if limits.max_warnings is None]
     return p

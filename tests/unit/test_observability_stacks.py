@@ -117,8 +117,9 @@ def test_dashboards_and_datasources_are_configmaps_for_the_sidecars(shipped_plan
     maps = {r.inputs["metadata"]["name"]: r.inputs for r in plan.by_type(CONFIGMAP)
             if r.name.startswith(f"{TOP}-monitoring-")}
     assert set(maps) == {"dashboard-argocd-app-health", "dashboard-data-journey",
-                         "dashboard-datahub", "dashboard-metabase",
-                         "dashboard-platform-golden-signals", "grafana-datasources"}
+                         "dashboard-datahub", "dashboard-gateway", "dashboard-metabase",
+                         "dashboard-platform-golden-signals", "dashboard-security",
+                         "grafana-datasources"}
     for name, cm in maps.items():
         assert cm["metadata"]["namespace"] == "monitoring"
         label = "grafana_datasource" if name == "grafana-datasources" else "grafana_dashboard"
@@ -176,7 +177,8 @@ def every_app():
 def test_every_scrapeable_app_has_a_monitor_in_the_main_namespace(every_app):
     monitors = {r.name: r.inputs for r in every_app.by_type(SM) + every_app.by_type(PM)}
     assert set(monitors) == {"dm-airflow-monitor", "dm-datahub-monitor", "dm-metabase-monitor",
-                             "dm-airbyte-monitor", "dm-postgres-monitor"}
+                             "dm-airbyte-monitor", "dm-postgres-monitor",
+                             "dm-kafka-monitor"}  # DataHub's prerequisites' Kafka exporter
     for name, m in monitors.items():
         assert m["metadata"]["namespace"] == NS, name
         assert m["metadata"]["labels"]["dataplatform.io/domain"] == "marketing", name
@@ -214,7 +216,9 @@ def test_the_airbyte_exporter_reads_its_password_from_the_secret(every_app):
 def test_every_rule_family_is_in_the_domain_s_prometheus_rule(every_app):
     rule = every_app.get(RULE, "dm-rules").inputs
     assert rule["metadata"]["name"] == "domain-alerts"
-    assert len(rule["spec"]["groups"]) == 5
+    assert {g["name"] for g in rule["spec"]["groups"]} == {f"marketing-{f}" for f in (
+        "failed-ingestion", "data-quality", "resource-utilisation", "pipeline-latency",
+        "platform-health", "security", "streaming-ingestion", "error-rates")}
     alerts = [r for g in rule["spec"]["groups"] for r in g["rules"]]
     assert all(r["labels"]["notify"] == "domain" for r in alerts)
     assert f'namespace=~"{NS}|{NS}-batch"' in next(

@@ -11,7 +11,10 @@ Our own manifests, not a chart: images, sizes and Job limits come from charts-va
 - one CronJob per job, whose pod is described in `_dbt_pod.py`;
 - the ConfigMap `dbt-pod-template`: one pod template per project (key `<project>.yaml`,
   main container `base`) for Airflow's KubernetesPodOperator (`pod_template_file`), so
-  ad hoc runs use the same image, ServiceAccount, profiles and checkout.
+  ad hoc runs use the same image, ServiceAccount, profiles and checkout;
+- with `metrics.enabled` (charts-values/dbt), the ConfigMap `dbt-metrics-script` holding
+  `push_results.py`, which each run calls last to push its test results to the platform's
+  Pushgateway (docs/data-quality.md); ad hoc runs find it mounted too.
 
 Without a `warehouse`, dbt builds into the domain Postgres (database `dbt`, created by
 `database_apps`), reading its credentials from `dbt-db-credentials`.
@@ -39,6 +42,7 @@ from components.apps.dbt._profiles import (
     warehouse_output,
 )
 from components.apps.dbt._settings import DbtSettings
+from components.apps.dbt.metrics import PUSH_SCRIPT
 from components.apps.dbt.names import (
     ARTIFACTS_PREFIX,
     JOB_LABEL,
@@ -51,6 +55,7 @@ from foundation.config.secrets import config_secret
 
 APP = "dbt"
 PROFILES_SECRET = "dbt-profiles"
+METRICS_CONFIG_MAP = "dbt-metrics-script"
 
 
 def git_secret_name(project: str) -> str:
@@ -87,6 +92,7 @@ class DbtRunners(pulumi.ComponentResource):
         db = ctx.database(APP) if wh is None else None
         creds = credential_env(wh, PROFILES_SECRET, db.secret_name if db else None)
         specs = {p.name: self._run_spec(name, i, p) for i, p in enumerate(dbt.projects)}
+        metrics, metrics_deps = self._metrics(name)
 
         up = pod.uploader(ctx.cloud, settings, ctx.site.region, ctx.storage_endpoint)
         base = pulumi.Output.concat(pod.artifacts_scheme(ctx.cloud), ctx.bucket("artifacts"))
@@ -95,16 +101,18 @@ class DbtRunners(pulumi.ComponentResource):
             spec = specs[project.name]
             for job in project.jobs:
                 uri = pulumi.Output.concat(base, "/", artifact_prefix(project.name, job.name))
-                init = [pod.git_sync(settings, spec),
-                        pod.dbt_container(settings, spec, job.command, creds)]
+                push = pod.push_command(job.name, cronjob_name(project.name, job.name),
+                                        settings.metrics.timeout_seconds)
+                init = [pod.git_sync(settings, spec), pod.dbt_container(
+                    settings, spec, job.command, creds, metrics, push)]
                 pod_spec = pod.pod_spec(settings, sa, init, [pod.upload_container(
-                    settings, up, uri)], pod.volumes(PROFILES_SECRET, spec))
+                    settings, up, uri)], pod.volumes(PROFILES_SECRET, spec, metrics))
                 deadline = (job.timeout_minutes * 60 if job.timeout_minutes
                             else settings.job.active_deadline_seconds)
                 jobs.append(self._cron_job(name, project, job.name, job.schedule, deadline,
-                                           pod_spec, [profiles, *self._git_secrets[
-                                               project.name]]))
-        template = self._pod_template(name, sa, specs, creds)
+                                           pod_spec, [profiles, *metrics_deps,
+                                                      *self._git_secrets[project.name]]))
+        template = self._pod_template(name, sa, specs, creds, metrics)
 
         self.service_account = pulumi.Output.from_input(sa)
         self.profiles_secret = profiles.metadata["name"]
@@ -141,6 +149,19 @@ class DbtRunners(pulumi.ComponentResource):
         return k8s.core.v1.Secret(
             f"{name}-profiles", metadata=self._meta(PROFILES_SECRET),
             string_data=pulumi.Output.secret(data), opts=self._child)
+
+    def _metrics(self, name: str) -> tuple[pod.MetricsTarget | None, list[pulumi.Resource]]:
+        """The push script's ConfigMap and where the runs push (None: metrics off)."""
+        ctx, m = self._ctx, self._settings.metrics
+        if not m.enabled:
+            return None, []
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-metrics-script", metadata=self._meta(METRICS_CONFIG_MAP),
+            data={pod.METRICS_SCRIPT: PUSH_SCRIPT.read_text(encoding="utf-8")},
+            opts=self._child)
+        return pod.MetricsTarget(url=m.pushgateway_url, domain=ctx.site.naming.domain,
+                                 namespace=ctx.namespace,
+                                 config_map=METRICS_CONFIG_MAP), [script]
 
     def _target(self, project: DbtProject) -> str:
         return project.target or self._ctx.profile
@@ -184,7 +205,8 @@ class DbtRunners(pulumi.ComponentResource):
                                               pulumi.ResourceOptions(depends_on=deps)))
 
     def _pod_template(self, name: str, sa: pulumi.Input[str], specs: dict[str, pod.RunSpec],
-                      creds: list[dict[str, Any]]) -> k8s.core.v1.ConfigMap:
+                      creds: list[dict[str, Any]], metrics: pod.MetricsTarget | None
+                      ) -> k8s.core.v1.ConfigMap:
         settings = self._settings
 
         def render(resolved: list[Any]) -> dict[str, str]:
@@ -192,14 +214,15 @@ class DbtRunners(pulumi.ComponentResource):
             out = {}
             for project, spec in specs.items():
                 base = {"name": "base", "image": spec.image,
-                        "workingDir": pod.project_dir(spec), "env": pod.dbt_env(spec, env),
+                        "workingDir": pod.project_dir(spec),
+                        "env": pod.dbt_env(spec, env, metrics),
                         "resources": settings.resources.dbt.model_dump(),
                         "securityContext": container_security(),
-                        "volumeMounts": pod.dbt_mounts()}
+                        "volumeMounts": pod.dbt_mounts(metrics is not None)}
                 manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {
                     "labels": {**self._labels, PROJECT_LABEL: project}},
                     "spec": pod.pod_spec(settings, account, [pod.git_sync(settings, spec)],
-                                         [base], pod.volumes(PROFILES_SECRET, spec))}
+                                         [base], pod.volumes(PROFILES_SECRET, spec, metrics))}
                 out[f"{project}.yaml"] = yaml.safe_dump(manifest, sort_keys=False)
             return out
 

@@ -9,7 +9,9 @@ containers, so nothing polls for a done-marker:
    target path when the command left no catalog.json (docs generate would otherwise
    overwrite the command's run_results.json). It records its start time and dbt's exit
    code in `work/status/` and always exits 0, so the upload also runs after a failed run
-   (run_results.json says what failed).
+   (run_results.json says what failed). Last, with metrics on, it pushes the run's test
+   results to the Pushgateway (`push_results.py`, mounted from a ConfigMap, run by the
+   image's own Python); a failed push is logged and changes nothing else.
 3. `upload` (main): the cloud's own CLI copies manifest.json, run_results.json and
    catalog.json (those that exist) to `<artifacts>/dbt/<project>/<job>/<start time>/`
    and then over `.../<job>/latest/` (DataHub's fixed path), then exits with dbt's exit
@@ -40,6 +42,7 @@ REPO_LINK = "repo"
 TARGET_PATH, DOCS_PATH, LOG_PATH = f"{WORK}/target", f"{WORK}/docs", f"{WORK}/logs"
 STATUS = f"{WORK}/status"
 PROFILES_DIR, GIT_SECRET_DIR = "/etc/dbt", "/etc/git-secret"
+METRICS_DIR, METRICS_SCRIPT = "/etc/dbt-metrics", "push_results.py"
 MINIO_ALIAS = "lake"
 
 
@@ -60,11 +63,27 @@ class RunSpec:
     """Secret with the ssh key and known_hosts, for ssh URLs."""
 
 
+@dataclass(frozen=True)
+class MetricsTarget:
+    """Where the runs push their test results, and the grouping labels every run of the
+    domain shares (project, job and CronJob are per run)."""
+
+    url: str
+    """Pushgateway base URL."""
+    domain: str
+    """The `domain` label of the alert rules."""
+    namespace: str
+    """Namespace of the CronJobs."""
+    config_map: str
+    """ConfigMap holding METRICS_SCRIPT."""
+
+
 def project_dir(spec: RunSpec) -> str:
     return "/".join(filter(None, (REPO_ROOT, REPO_LINK, spec.sub_path)))
 
 
-def volumes(profiles_secret: str, spec: RunSpec) -> list[dict[str, Any]]:
+def volumes(profiles_secret: str, spec: RunSpec,
+            metrics: MetricsTarget | None = None) -> list[dict[str, Any]]:
     vols = [{"name": "work", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}},
             {"name": "profiles", "secret": {"secretName": profiles_secret, "defaultMode": 0o440,
                                             "items": [{"key": "profiles.yml",
@@ -73,6 +92,9 @@ def volumes(profiles_secret: str, spec: RunSpec) -> list[dict[str, Any]]:
         # 0400 as git-sync documents; fsGroup makes it readable by the pod's group.
         vols.append({"name": "git-secret", "secret": {"secretName": spec.git_secret,
                                                       "defaultMode": 0o400}})
+    if metrics:
+        vols.append({"name": "metrics", "configMap": {"name": metrics.config_map,
+                                                      "defaultMode": 0o444}})
     return vols
 
 
@@ -91,22 +113,40 @@ def git_sync(settings: DbtSettings, spec: RunSpec) -> dict[str, Any]:
             "securityContext": container_security(), "volumeMounts": mounts}
 
 
-def dbt_env(spec: RunSpec, credential_env: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def dbt_env(spec: RunSpec, credential_env: Sequence[Mapping[str, Any]],
+            metrics: MetricsTarget | None = None) -> list[dict[str, Any]]:
     plain = {"HOME": TMP, "DBT_PROFILES_DIR": PROFILES_DIR, "DBT_PROFILE": PROFILE,
              "DBT_TARGET": spec.target, "DBT_PROJECT_DIR": project_dir(spec),
              "DBT_TARGET_PATH": TARGET_PATH, "DBT_LOG_PATH": LOG_PATH,
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    if metrics:  # push_results.py's defaults; the job and CronJob are its arguments
+        plain |= {"DBT_METRICS_URL": metrics.url, "DBT_METRICS_DOMAIN": metrics.domain,
+                  "DBT_METRICS_PROJECT": spec.project,
+                  "DBT_METRICS_NAMESPACE": metrics.namespace}
     return [*({"name": k, "value": v} for k, v in plain.items()), *map(dict, credential_env)]
 
 
-def dbt_mounts() -> list[dict[str, Any]]:
-    return [{"name": "work", "mountPath": WORK}, {"name": "tmp", "mountPath": TMP},
-            {"name": "profiles", "mountPath": PROFILES_DIR, "readOnly": True}]
+def dbt_mounts(metrics: bool = False) -> list[dict[str, Any]]:
+    mounts: list[dict[str, Any]] = [
+        {"name": "work", "mountPath": WORK}, {"name": "tmp", "mountPath": TMP},
+        {"name": "profiles", "mountPath": PROFILES_DIR, "readOnly": True}]
+    if metrics:
+        mounts.append({"name": "metrics", "mountPath": METRICS_DIR, "readOnly": True})
+    return mounts
 
 
-def dbt_script(command: str) -> str:
-    """The dbt container's shell script (`command` is validated: one dbt command)."""
-    return "\n".join([
+def push_command(job: str, cronjob: str, timeout: int) -> str:
+    """The push step (`job` and `cronjob` are validated DNS labels): never fails the
+    container, a missing push shows as DbtResultsStale."""
+    return (f'python3 {METRICS_DIR}/{METRICS_SCRIPT} --exit-code "$rc" --job {job} '
+            f"--cronjob {cronjob} --timeout {timeout} "
+            "|| echo 'push_results: test results not pushed' >&2")
+
+
+def dbt_script(command: str, push: str | None = None) -> str:
+    """The dbt container's shell script (`command` is validated: one dbt command);
+    `push`: the push step (push_command), run last."""
+    return "\n".join(filter(None, [
         "set -u",
         f"mkdir -p {STATUS}",
         f"date -u +{TIMESTAMP_FORMAT} > {STATUS}/started-at",
@@ -118,15 +158,20 @@ def dbt_script(command: str) -> str:
         "|| echo 'dbt docs generate failed: this run has no catalog.json' >&2",
         "fi",
         f'echo "$rc" > {STATUS}/exit-code',
-    ])
+        push,
+    ]))
 
 
 def dbt_container(settings: DbtSettings, spec: RunSpec, command: str,
-                  credential_env: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"name": "dbt", "image": spec.image, "command": ["/bin/sh", "-c", dbt_script(command)],
-            "workingDir": project_dir(spec), "env": dbt_env(spec, credential_env),
+                  credential_env: Sequence[Mapping[str, Any]],
+                  metrics: MetricsTarget | None = None, push: str | None = None
+                  ) -> dict[str, Any]:
+    return {"name": "dbt", "image": spec.image,
+            "command": ["/bin/sh", "-c", dbt_script(command, push if metrics else None)],
+            "workingDir": project_dir(spec), "env": dbt_env(spec, credential_env, metrics),
             "resources": settings.resources.dbt.model_dump(),
-            "securityContext": container_security(), "volumeMounts": dbt_mounts()}
+            "securityContext": container_security(),
+            "volumeMounts": dbt_mounts(metrics is not None)}
 
 
 @dataclass(frozen=True)

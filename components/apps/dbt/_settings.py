@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -11,6 +12,7 @@ from foundation.config.base import Model
 from foundation.config.dbt import pinned_image
 
 Image = Annotated[str, AfterValidator(pinned_image)]
+PUSHGATEWAY_URL = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?/?")
 
 
 def _git_sync_v4(value: str) -> str:
@@ -46,6 +48,26 @@ class GitSyncSettings(Model):
     known_hosts: str = Field(description="known_hosts lines trusted for ssh URLs.")
 
 
+def _pushgateway_url(value: str) -> str:
+    # Goes into the pod's env and a request line: a plain scheme://host[:port], no path,
+    # no credentials (the Pushgateway is in-cluster and unauthenticated).
+    if not PUSHGATEWAY_URL.fullmatch(value):
+        raise ValueError(f"'{value}' is not a Pushgateway URL: http(s)://host[:port], "
+                         "e.g. http://prometheus-pushgateway.monitoring.svc:9091")
+    return value
+
+
+class MetricsSettings(Model):
+    """The push of each run's test results to the platform's Pushgateway."""
+
+    enabled: bool = Field(True, description="Push test results after each run.")
+    pushgateway_url: Annotated[str, AfterValidator(_pushgateway_url)] = Field(
+        description="The Pushgateway of the cluster's monitoring (its Service in "
+                    "monitoring.namespace).")
+    timeout_seconds: int = Field(10, ge=1, le=120, description="HTTP timeout of a push "
+                                                               "(3 attempts).")
+
+
 class JobSettings(Model):
     """CronJob and Job limits of every dbt job."""
 
@@ -77,3 +99,4 @@ class DbtSettings(Model):
     uid: int = Field(ge=1, description="User (and group) every container runs as.")
     job: JobSettings = Field(description="CronJob and Job limits.")
     resources: ContainerResources = Field(description="Per-container requests and limits.")
+    metrics: MetricsSettings = Field(description="Test results pushed as metrics.")
