@@ -5,7 +5,9 @@ the power to take down their own fence.
 could delete `default-deny` or add an allow-all policy beside it. This Role grants the
 same day-to-day work (workloads, config, Secrets, Services, Jobs, RBAC within the
 namespace) but only reads NetworkPolicies, ResourceQuotas, LimitRanges and
-AlertmanagerConfigs. RBAC's escalation check keeps it that way: a subject can only grant,
+AlertmanagerConfigs. Of the Gateway API it grants HTTPRoutes alone (the domain's own
+routes, which only its ListenerSet admits): never Gateways, ListenerSets, Certificates.
+RBAC's escalation check keeps it that way: a subject can only grant,
 or write into a Role, permissions it already holds, so the admins cannot widen this Role
 or bind a wider one.
 """
@@ -34,6 +36,7 @@ RULES = [
     {"apiGroups": ["policy"], "verbs": WRITE, "resources": ["poddisruptionbudgets"]},
     {"apiGroups": ["networking.k8s.io"], "verbs": WRITE, "resources": ["ingresses"]},
     {"apiGroups": ["networking.k8s.io"], "verbs": READ, "resources": ["networkpolicies"]},
+    {"apiGroups": ["gateway.networking.k8s.io"], "verbs": WRITE, "resources": ["httproutes"]},
     {"apiGroups": ["discovery.k8s.io"], "verbs": READ, "resources": ["endpointslices"]},
     {"apiGroups": ["coordination.k8s.io"], "verbs": WRITE, "resources": ["leases"]},
     {"apiGroups": ["rbac.authorization.k8s.io"], "verbs": WRITE,

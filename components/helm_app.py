@@ -132,13 +132,15 @@ class HelmApp(pulumi.ComponentResource):
         elif args.patches:
             self._patched_chart(name, args, chart, release, values, child)
         else:
+            oci = chart.repo.startswith("oci://")  # an OCI chart is its full reference
             k8s.helm.v3.Release(
                 f"{name}-release",
                 k8s.helm.v3.ReleaseArgs(
                     name=release,
-                    chart=chart.name,
+                    chart=f"{chart.repo.rstrip('/')}/{chart.name}" if oci else chart.name,
                     version=chart.version,
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+                    repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(
+                        repo=chart.repo),
                     namespace=args.namespace,
                     values=values,
                     atomic=True,

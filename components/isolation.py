@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,6 +28,15 @@ excepts RFC 1918 (pod and node addresses of a dual-stack cluster live there)."""
 # Kinds a domain's Argo CD project may not manage: its own fence, and the monitoring objects
 # that could read or re-route other domains' alerts.
 FENCE_KINDS = ["ResourceQuota", "LimitRange", "NetworkPolicy", "AlertmanagerConfig"]
+# The front door's: a domain routes its apps with HTTPRoutes, but listeners (hostnames),
+# certificates and Envoy patches are the platform's (docs/front-door.md).
+FRONT_DOOR_KINDS = [("gateway.networking.k8s.io", k) for k in ("Gateway", "ListenerSet")] + [
+    ("gateway.networking.x-k8s.io", "XListenerSet"),
+    ("gateway.envoyproxy.io", "EnvoyPatchPolicy"), ("gateway.envoyproxy.io", "EnvoyProxy"),
+    *(("cert-manager.io", k) for k in ("Certificate", "CertificateRequest", "Issuer"))]
+GATEWAY_NAMESPACE = "envoy-gateway-system"  # components/frontdoor/args.py
+GATEWAY_PROXY = {"app.kubernetes.io/component": "proxy",
+                 "app.kubernetes.io/managed-by": "envoy-gateway"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class AppProjectArgs:
     """Namespace Argo CD runs in (AppProjects live there)."""
     source_repos: Sequence[str]
     """Chart repositories the domain may deploy from."""
+    roles: Sequence[Mapping[str, Any]] = ()
+    """Project roles for single sign-on groups (components/frontdoor/sso.py)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ class DomainIsolationArgs:
     private_ports: Sequence[int] = ()
     """TCP ports pods may reach on private addresses: managed databases and warehouses
     live in the VPC, which `allow-external-egress` leaves out."""
+    gateway_ports: Sequence[int] = ()
+    """Pod ports the front door's HTTPRoutes target: open to the Gateway's proxies only."""
 
 
 class DomainIsolation(pulumi.ComponentResource):
@@ -172,6 +186,27 @@ class DomainIsolation(pulumi.ComponentResource):
             "allow-monitoring-scrape": {"podSelector": {}, "policyTypes": ["Ingress"],
                                         "ingress": [{"from": [{"namespaceSelector": {
                                             "matchLabels": {by_name: s.monitoring_namespace}}}]}]},
+            # Batch jobs (dbt runs) push their results to the cluster's Pushgateway, and
+            # to nothing else in its namespace (components/observability/monitoring.py).
+            "allow-metrics-push": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                "to": [{"namespaceSelector": {"matchLabels": {by_name: s.monitoring_namespace}},
+                        "podSelector": {"matchLabels": {
+                            "app.kubernetes.io/name": "prometheus-pushgateway"}}}],
+                "ports": [{"protocol": "TCP", "port": 9091}]}]},
+            # Apps that speak OTLP (Airflow's traces...) send to the cluster's collector,
+            # gRPC 4317 and HTTP 4318 only (components/observability/otel.py).
+            "allow-otlp-push": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                "to": [{"namespaceSelector": {"matchLabels": {by_name: s.monitoring_namespace}},
+                        "podSelector": {"matchLabels": {
+                            "app.kubernetes.io/name": "opentelemetry-collector"}}}],
+                "ports": [{"protocol": "TCP", "port": p} for p in (4317, 4318)]}]},
+            **({"allow-front-door": {"podSelector": {}, "policyTypes": ["Ingress"],
+                                     "ingress": [{"from": [{"namespaceSelector": {
+                                         "matchLabels": {by_name: GATEWAY_NAMESPACE}},
+                                         "podSelector": {"matchLabels": GATEWAY_PROXY}}],
+                                         "ports": [{"protocol": "TCP", "port": p}
+                                                   for p in sorted(args.gateway_ports)]}]}}
+               if args.gateway_ports else {}),
             "allow-ingress-controller": {"podSelector": {}, "policyTypes": ["Ingress"],
                                          "ingress": [{"from": [{"namespaceSelector": {
                                              "matchLabels": {by_name: s.ingress_namespace}}}]}]},
@@ -198,7 +233,9 @@ class DomainIsolation(pulumi.ComponentResource):
                                  for n in args.namespaces],
                 # No cluster-scoped objects, and not the domain's own fence.
                 "clusterResourceWhitelist": [],
-                "namespaceResourceBlacklist": [{"group": "*", "kind": k} for k in FENCE_KINDS],
+                "namespaceResourceBlacklist": [{"group": "*", "kind": k} for k in FENCE_KINDS]
+                + [{"group": g, "kind": k} for g, k in FRONT_DOOR_KINDS],
+                **({"roles": [dict(r) for r in ap.roles]} if ap.roles else {}),
             },
             opts=opts,
         )

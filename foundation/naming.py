@@ -37,6 +37,26 @@ LAKE_ZONES = ("raw", "staging", "curated", "artifacts", "logs")
 BASE_MAX = 40
 
 
+# Web UIs the front door routes: a domain's apps, then a cluster owner's own (Argo CD,
+# Grafana). Disjoint, so one rule below never gives two apps of one stack the same name.
+UI_APPS = ("airflow", "airbyte", "metabase", "datahub")
+PLATFORM_UI_APPS = ("argocd", "grafana")
+FRONT_DOOR_APPS = (*UI_APPS, *PLATFORM_UI_APPS)
+
+
+def hostname(app: str, naming: Naming, base_domain: str) -> str:
+    """`<app>.<domain>.<environment>.<baseDomain>`, the one hostname rule of the front door
+    (a platform stack's domain is `platform`). Domains and environments are DNS labels and
+    `platform` is no domain's name, so two stacks of a customer never share a hostname."""
+    return f"{app}.{naming.domain}.{naming.environment}.{base_domain}"
+
+
+def wildcard_host(naming: Naming, base_domain: str) -> str:
+    """`*.<domain>.<environment>.<baseDomain>`: every hostname of one stack, the name of its
+    certificate and of its listener."""
+    return f"*.{naming.domain}.{naming.environment}.{base_domain}"
+
+
 def default_kube_context(customer: str) -> str:
     """The kubeconfig context of a local stack that names none: what
     `kind create cluster --name <customer>` makes (`dataplatform new` writes it too)."""

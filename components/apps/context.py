@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
@@ -20,6 +20,9 @@ from components.helm_app import ArgoCDTarget, Delivery, HelmAppArgs, SyncSetting
 from components.site import Site
 from foundation.config.app import AppConfig
 from foundation.config.warehouse import WarehouseConfig
+
+if TYPE_CHECKING:
+    from components.frontdoor.args import SignOn
 
 MINIO_SECRET = "minio-credentials"
 """Secret with the MinIO root keys (rootUser, rootPassword), local cloud only."""
@@ -60,6 +63,9 @@ class AppContext:
     """In-cluster options: Kubernetes provider, after isolation and the data layer."""
     depends_on: tuple[pulumi.Resource, ...] = field(default=())
     """Resources every app waits for (isolation, lake, database, identities)."""
+    sign_on: Mapping[str, SignOn] = field(default_factory=dict)
+    """App -> its public URL and native OIDC, when the front door routes it
+    (components/frontdoor/sso.py); absent: in-cluster only, the app's own login."""
 
     @property
     def cloud(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,6 +17,24 @@ class SharedClusterArgs:
 
     stack_ref: str
     """Fully qualified platform stack: `<organization>/<project>/<stack>`."""
+    front_door: str | None = None
+    """The domain's `frontDoor.baseDomain` when its front door is on: the platform must
+    publish a front door (`frontDoor` output) with a Gateway and the same baseDomain."""
+
+
+def checked_front_door(stack_ref: str, base_domain: str, published: Any) -> dict[str, Any]:
+    """The platform's `frontDoor` output, when it matches the domain's front door; else a
+    ValueError naming the key to fix (the offline plan exits 2 with it)."""
+    if not isinstance(published, dict) or not published.get("gateway"):
+        raise ValueError(f"frontDoor.enabled: platform stack '{stack_ref}' publishes no front "
+                         "door (its `frontDoor` output has no Gateway): turn frontDoor on in "
+                         "the platform stack first, or off in this domain")
+    theirs = published.get("baseDomain")
+    if theirs != base_domain:
+        raise ValueError(f"frontDoor.baseDomain: '{base_domain}' differs from the platform "
+                         f"stack's '{theirs}' ('{stack_ref}'): its Gateway and certificates "
+                         "serve that base domain only")
+    return published
 
 
 class SharedCluster(pulumi.ComponentResource):
@@ -23,6 +42,8 @@ class SharedCluster(pulumi.ComponentResource):
 
     name: pulumi.Output[str]
     argocd_namespace: pulumi.Output[str | None]
+    front_door: pulumi.Output[dict[str, Any] | None]
+    """The platform's front door, checked against the domain's (None: not asked)."""
     handle: ClusterHandle
 
     def __init__(self, name: str, args: SharedClusterArgs,
@@ -38,9 +59,13 @@ class SharedCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=child,
         )
+        base = args.front_door
+        self.front_door = out("frontDoor").apply(
+            lambda v: None if base is None else checked_front_door(args.stack_ref, base, v))
         self.name = out("clusterName")
         self.argocd_namespace = out("argocdNamespace")
         self.handle = ClusterHandle(self.name, provider, out("kubeconfig"),
                                     out("kubeContext"), out("clusterEndpoint"),
                                     out("oidcIssuer"), out("oidcProviderArn"), out("network"))
-        self.register_outputs({"name": self.name, "argocd_namespace": self.argocd_namespace})
+        self.register_outputs({"name": self.name, "argocd_namespace": self.argocd_namespace,
+                               "front_door": self.front_door})

@@ -21,7 +21,11 @@ OPAQUE = ("[secret]", "[unknown]")
 
 def _is_builtin(api_version: str) -> bool:
     group = api_version.rpartition("/")[0]
-    return "." not in group or group.endswith(".k8s.io")
+    # Gateway API is `*.k8s.io` but ships as CRDs (Envoy Gateway's chart installs them).
+    return "." not in group or (group.endswith(".k8s.io") and group not in CRD_K8S_GROUPS)
+
+
+CRD_K8S_GROUPS = frozenset({"gateway.networking.k8s.io"})
 
 
 @cache

@@ -91,6 +91,11 @@ class IsolationConfig(Model):
         "members of the platform's cluster.gcp.securityGroup; local, a client certificate "
         "or OIDC token carrying the group.",
     )
+    viewer_groups: list[Annotated[str, AfterValidator(_real_group)]] = Field(
+        default_factory=list,
+        description="Groups of the OIDC issuer that may view the domain's apps (their "
+        "viewer roles, through the front door's single sign-on); admins are adminGroups.",
+    )
     admin_principals: list[Annotated[str, AfterValidator(_iam_principal)]] = Field(
         default_factory=list,
         description="aws: IAM roles (or users) whose sessions are the domain's admins: each "

@@ -30,6 +30,7 @@ from foundation.config.base import (
 from foundation.config.cluster import ClusterConfig, PlatformRef
 from foundation.config.database import DatabaseConfig, database_rules
 from foundation.config.extra import extra_app_rules
+from foundation.config.frontdoor import FrontDoorConfig, front_door_rules
 from foundation.config.isolation import IsolationConfig
 from foundation.config.monitoring import AlertingConfig, MonitoringConfig, observability_rules
 from foundation.config.prod_promises import prod_promise_rules
@@ -87,6 +88,7 @@ class StackConfig(Model):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
+    front_door: FrontDoorConfig = Field(default_factory=FrontDoorConfig)
 
     @field_validator("labels")
     @classmethod
@@ -145,6 +147,7 @@ class StackConfig(Model):
         p += observability_rules(self)
         p += airflow_rules(self)
         p += backup_rules(self)
+        p += front_door_rules(self)
         p += prod_promise_rules(self)
         p += values_key_rules(self)
         if len(self.naming.base) > BASE_MAX:
