@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from components.argocd import ArgoCDArgs
-from components.backup import VeleroSchedulesArgs
+from components.backup import VeleroArgs
 from components.cluster.local import LocalClusterArgs
 from components.cluster.shared import SharedClusterArgs
 from components.database.incluster_postgres import InClusterPostgresArgs
+from components.frontdoor import FrontDoorArgs, StackRoutesArgs
 from components.isolation import DomainIsolationArgs
 from components.observability import MonitoringArgs
 from components.site import Site
@@ -38,8 +39,10 @@ class OwnedClusterArgs:
     """Argo CD (`apps.argocd.enabled`)."""
     monitoring: MonitoringArgs | None = None
     """kube-prometheus-stack (`monitoring.enabled`)."""
-    backup: VeleroSchedulesArgs | None = None
-    """Velero schedules (`backup.velero.enabled`)."""
+    backup: VeleroArgs | None = None
+    """Velero, its bucket, identity and schedules (`backup.velero`, profiles/backup.yaml)."""
+    front_door: FrontDoorArgs | None = None
+    """Envoy Gateway, cert-manager, external-dns and the Gateway (`frontDoor.enabled`)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class PlatformStackArgs:
     """Names, cloud, profile and labels of the stack."""
     owned: OwnedClusterArgs
     """The shared cluster and what runs on it."""
+    routes: StackRoutesArgs | None = None
+    """Hostnames and routes of Argo CD and Grafana (`frontDoor.enabled`)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class DomainStackArgs:
     """The apps and their settings."""
     alerting: AlertingConfig | None = None
     """The domain's alert rules and routing; None: no domain monitoring."""
+    routes: StackRoutesArgs | None = None
+    """Hostnames and routes of the domain's web UIs (`frontDoor.enabled`)."""
 
     @property
     def namespace(self) -> str:

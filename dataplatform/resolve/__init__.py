@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from components.site import Site
 from components.stacks.args import DomainStackArgs, PlatformStackArgs
 from dataplatform.resolve import cluster, domain
+from dataplatform.resolve.frontdoor import stack_routes
 from foundation.config.base import RuleViolations
 from foundation.config.monitoring import alerting_enabled
 from foundation.config.stack import StackConfig
@@ -45,7 +46,7 @@ def resolve(cfg: StackConfig) -> PlatformStackArgs | DomainStackArgs:
         part(lambda: domain.admin_rules(cfg))
         _raise(problems)
         assert owned is not None
-        return PlatformStackArgs(site=s, owned=owned)
+        return PlatformStackArgs(site=s, owned=owned, routes=stack_routes(cfg, s))
     where: Any = (part(lambda: cluster.owned_cluster(cfg, s)) if cfg.owns_cluster
                   else cluster.shared_cluster(cfg))
     apps = domain.apps(cfg)
@@ -57,7 +58,8 @@ def resolve(cfg: StackConfig) -> PlatformStackArgs | DomainStackArgs:
     return DomainStackArgs(
         site=s, delivery=cfg.delivery, cluster=where, isolation=fence,
         source_repos=domain.source_repos(cfg), lake=lake, database=db, apps=apps,
-        alerting=cfg.alerting if alerting_enabled(cfg) else None)
+        alerting=cfg.alerting if alerting_enabled(cfg) else None,
+        routes=stack_routes(cfg, s))
 
 
 def _raise(problems: list[tuple[str, str]]) -> None:

@@ -8,19 +8,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from components.argocd import ArgoCDArgs
-from components.backup import VeleroSchedulesArgs
 from components.cluster.local import LocalClusterArgs
 from components.cluster.shared import SharedClusterArgs
 from components.observability import MonitoringArgs
 from components.site import Site
 from components.stacks.args import OwnedClusterArgs
+from dataplatform.resolve.audit import audit_args
+from dataplatform.resolve.backup import velero_args
+from dataplatform.resolve.frontdoor import front_door, stack_routes
 from foundation.config.base import RuleViolations
+from foundation.config.cluster import NodeBounds, workload_bounds
 from foundation.config.loader import PROJECT
 from foundation.config.monitoring import monitoring_enabled
 from foundation.config.stack import StackConfig
 from foundation.naming import default_kube_context
 
 if TYPE_CHECKING:
+    from components.cluster._eks_network import NodeGroupSpec
     from components.cluster.eks import EksClusterArgs
     from components.cluster.gke import GkeClusterArgs
 
@@ -28,16 +32,21 @@ if TYPE_CHECKING:
 def owned_cluster(cfg: StackConfig, site: Site) -> OwnedClusterArgs:
     """The cluster a platform stack or a dedicated domain creates, and what runs on it."""
     labels = site.k8s_labels
+    routes = stack_routes(cfg, site)
+    sign_on = routes.sign_on() if routes else {}  # the owner's Argo CD and Grafana
     return OwnedClusterArgs(
         cluster=cluster_args(cfg),
         argocd=ArgoCDArgs(profile=cfg.profile, overrides=cfg.apps.argocd.values,
-                          labels=labels) if cfg.apps.argocd.enabled else None,
+                          labels=labels, sign_on=sign_on.get("argocd"))
+        if cfg.apps.argocd.enabled else None,
         monitoring=MonitoringArgs(
             settings=cfg.monitoring, profile=cfg.profile, domain=cfg.domain,
             domain_namespaces=MonitoringArgs.domain_pattern(cfg.customer), labels=labels,
+            audit=audit_args(cfg, site, front_door(cfg, site) is not None),
+            sign_on=sign_on.get("grafana"),
         ) if monitoring_enabled(cfg) else None,
-        backup=VeleroSchedulesArgs(base=cfg.naming.base, settings=cfg.backup.velero,
-                                   labels=labels) if cfg.backup.velero.enabled else None,
+        backup=velero_args(cfg, site),
+        front_door=front_door(cfg, site),
     )
 
 
@@ -46,7 +55,9 @@ def shared_cluster(cfg: StackConfig) -> SharedClusterArgs:
     ref = cfg.platform
     assert ref is not None  # the model requires platform.stack on a shared domain
     # The config namespace is the Pulumi project's name (Pulumi.yaml).
-    return SharedClusterArgs(f"{ref.organization}/{PROJECT}/{ref.stack}")
+    fd = cfg.front_door
+    return SharedClusterArgs(f"{ref.organization}/{PROJECT}/{ref.stack}",
+                             front_door=fd.base_domain if fd.enabled else None)
 
 
 def cluster_args(cfg: StackConfig) -> LocalClusterArgs | EksClusterArgs | GkeClusterArgs:
@@ -71,15 +82,15 @@ def eks_args(cfg: StackConfig, profiles: Path | None = None) -> EksClusterArgs:
                          f"(cloud is '{cfg.cloud}', kind '{cfg.kind}')")
     shape = load_profile(cfg.profile, profiles or PROFILES_FILE)
     aws_cfg = cfg.cluster.aws
-    overrides = {k: v for k, v in {
-        "instance_types": aws_cfg.node_instance_types, "min_size": aws_cfg.node_min_size,
-        "max_size": aws_cfg.node_max_size, "desired_size": aws_cfg.node_desired_size,
-    }.items() if v is not None}
-    if overrides and WORKLOAD_GROUP not in {g.name for g in shape.node_groups}:
+    a = cfg.cluster.autoscaling
+    overridden = any(v is not None for v in (
+        aws_cfg.node_instance_types, aws_cfg.node_min_size, aws_cfg.node_max_size,
+        aws_cfg.node_desired_size, a.min_nodes, a.desired_nodes, a.max_nodes))
+    if overridden and WORKLOAD_GROUP not in {g.name for g in shape.node_groups}:
         raise RuleViolations([("cluster.aws", f"profile '{cfg.profile}' has no "
                                f"'{WORKLOAD_GROUP}' node group to apply cluster.aws.node* "
                                "overrides to (profiles/eks.yaml)")])
-    groups = tuple(g.model_copy(update=overrides) if g.name == WORKLOAD_GROUP else g
+    groups = tuple(_eks_workload(cfg, g) if g.name == WORKLOAD_GROUP else g
                    for g in shape.node_groups)
     naming = cfg.naming
     return EksClusterArgs(
@@ -96,7 +107,19 @@ def eks_args(cfg: StackConfig, profiles: Path | None = None) -> EksClusterArgs:
         cluster_role_name=naming.name("eks-cluster", kind="iam-role"),
         node_role_name=naming.name("eks-node", kind="iam-role"),
         ebs_csi_role_name=naming.name("ebs-csi", kind="iam-role"),
+        autoscaler_role_name=naming.name("cluster-autoscaler", kind="iam-role")
+        if a.enabled else None,
     )
+
+
+def _eks_workload(cfg: StackConfig, g: NodeGroupSpec) -> NodeGroupSpec:
+    """The workload group with the stack's instance types and bounds."""
+    b = workload_bounds(cfg.cluster, "aws", NodeBounds(g.min_size, g.desired_size, g.max_size),
+                        g.name, f"profiles/eks.yaml, profile {cfg.profile}")
+    update: dict[str, object] = {"min_size": b.min, "desired_size": b.desired, "max_size": b.max}
+    if cfg.cluster.aws.node_instance_types:
+        update["instance_types"] = cfg.cluster.aws.node_instance_types
+    return g.model_copy(update=update)
 
 
 def gke_args(cfg: StackConfig) -> GkeClusterArgs:
@@ -127,9 +150,12 @@ def gke_args(cfg: StackConfig) -> GkeClusterArgs:
             p.append(("cluster.gcp.masterIpv4Cidr", f"{g.master_ipv4_cidr} overlaps "
                       f"cluster.network.{alias} {other}"))
     profile = load_profile(cfg.profile)
-    pools = tuple(override_pool(pool, g.workload_pool) for pool in profile.node_pools)
-    p += [("cluster.gcp.workloadPool", f"node pool '{x.name}': minNodes {x.min_nodes} is "
-           f"greater than maxNodes {x.max_nodes}") for x in pools if x.min_nodes > x.max_nodes]
+    pools = []
+    for pool in profile.node_pools:
+        try:
+            pools.append(override_pool(pool, c, f"profiles/gke.yaml, profile {cfg.profile}"))
+        except RuleViolations as exc:
+            p += exc.problems
     if p:
         raise RuleViolations(p)
     return GkeClusterArgs(
@@ -140,7 +166,7 @@ def gke_args(cfg: StackConfig) -> GkeClusterArgs:
         service_range_name=g.service_range_name, existing_network=g.existing_network,
         existing_subnetwork=g.existing_subnetwork, master_ipv4_cidr=g.master_ipv4_cidr,
         authorized_cidrs=tuple(c.public_access_cidrs), release_channel=g.channel,
-        version=None if g.channel else c.version, node_pools=pools,
+        version=None if g.channel else c.version, node_pools=tuple(pools),
         secrets_encryption=prod, deletion_protection=prod, prod=prod,
         security_group=g.security_group,
     )

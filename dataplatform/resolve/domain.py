@@ -11,6 +11,7 @@ from components.isolation import DomainIsolationArgs
 from components.site import Site
 from components.stacks.args import DomainAppsArgs
 from components.storage.minio import MinioStorageArgs
+from dataplatform.resolve.frontdoor import stack_routes
 from foundation.charts import allowed_repos
 from foundation.config.base import RuleViolations
 from foundation.config.database import database_mode, instance_size, load_profile, max_storage_gb
@@ -35,7 +36,8 @@ def isolation(cfg: StackConfig, site: Site) -> DomainIsolationArgs:
         domain_id=naming.base,
         namespaces=[naming.namespace(), *(naming.namespace(x)
                                           for x in cfg.isolation.extra_namespaces)],
-        settings=cfg.isolation, labels=site.k8s_labels, private_ports=private_ports(cfg))
+        settings=cfg.isolation, labels=site.k8s_labels, private_ports=private_ports(cfg),
+        gateway_ports=gateway_ports(cfg, site))
 
 
 def admin_rules(cfg: StackConfig) -> None:
@@ -58,6 +60,14 @@ def admin_rules(cfg: StackConfig) -> None:
               if not GROUP_EMAIL.match(g)]
     if p:
         raise RuleViolations(p)
+
+
+def gateway_ports(cfg: StackConfig, site: Site) -> list[int]:
+    """Pod ports of the domain's routed apps: what its NetworkPolicy opens to the Gateway."""
+    routes = stack_routes(cfg, site)
+    main = cfg.naming.namespace()
+    return sorted({r.target_port for r in routes.routes if r.namespace == main}) \
+        if routes else []
 
 
 def private_ports(cfg: StackConfig) -> list[int]:

@@ -8,30 +8,31 @@ import sys
 
 import pytest
 from receivers import with_receivers
+from stackdir import SHIPPED_STACKS, shipped_examples
 
 from dataplatform import cli
 from dataplatform.plan import engine
 from dataplatform.plan.policy import check_plan
-from foundation.config.loader import available_stacks
+from foundation.layout import REPO_ROOT
 
 pytestmark = pytest.mark.policy
 
-REPO = engine.STACKS_DIR.parent
+REPO = REPO_ROOT
 
 
-@pytest.mark.parametrize("stack", available_stacks())
+@pytest.mark.parametrize("stack", shipped_examples())
 def test_every_shipped_stack_passes_its_mandatory_policies(shipped_plan, pack, stack):
-    findings = check_plan(shipped_plan(stack), pack=pack)
+    findings = check_plan(shipped_plan(stack, SHIPPED_STACKS), SHIPPED_STACKS, pack=pack)
     assert not [f for f in findings if f["level"] == "mandatory"], findings
 
 
 def _old_dedicated_cluster(stacks, stack: str, profile: str) -> None:
-    """aws-finance on a cluster of its own, with an old Kubernetes and no control-plane logs:
+    """aws-finance on a cluster of its own, with an old Kubernetes and only the audit log:
     the stack model allows it, the guardrails do not."""
-    cfg = {k: v for k, v in stacks.shipped("aws-finance").items() if k != "platform"}
-    cfg.update(profile=profile, cluster={"mode": "dedicated", "version": "1.29",
-                                         "publicAccessCidrs": ["203.0.113.0/24"],
-                                         "aws": {"logTypes": []}})
+    cfg = stacks.on_own_cluster(stacks.shipped("aws-finance"), version="1.29",
+                                publicAccessCidrs=["203.0.113.0/24"], aws={"logTypes": ["audit"]},
+                                autoscaling={"enabled": False})  # its image follows 1.33
+    cfg.update(profile=profile)
     stacks.write(stack, with_receivers(cfg))
 
 

@@ -83,10 +83,8 @@ def dedicated_aws(tmp_path_factory) -> Plan:
     from stackdir import StackDir
 
     stacks = StackDir(tmp_path_factory.mktemp("stacks"))
-    cfg = stacks.shipped("aws-finance")
-    del cfg["platform"]
-    cfg.update(environment="dev", profile="dev", cluster={"mode": "dedicated"},
-               apps={"dbt": cfg["apps"]["dbt"]})
+    cfg = stacks.on_own_cluster(stacks.shipped("aws-finance"))
+    cfg.update(environment="dev", profile="dev", apps={"dbt": cfg["apps"]["dbt"]})
     cfg["isolation"] = {"extraNamespaces": ["ops"], "adminPrincipals": [ROLE, SSO_ROLE, USER]}
     stacks.write("aws-finance-dedicated", cfg)
     return stacks.plan("aws-finance-dedicated")

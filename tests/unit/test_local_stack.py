@@ -32,6 +32,10 @@ def test_component_tree(plan):
         ("dataplatform:apps:DbtRunners", f"{TOP}-dbt"),
         ("dataplatform:apps:Metabase", f"{TOP}-metabase"),
         ("dataplatform:apps:DataHub", f"{TOP}-datahub"),
+        # the front door (Gateway, CA, routes) and the audit-signal rules of the cluster owner
+        ("dataplatform:frontdoor:FrontDoor", f"{TOP}-front-door"),
+        ("dataplatform:frontdoor:StackRoutes", f"{TOP}-routes"),
+        ("dataplatform:observability:AuditSignals", f"{TOP}-security"),
     }
     for r in plan.resources:
         if r.name != TOP:
@@ -82,7 +86,8 @@ def test_network_policies_deny_by_default_and_allow_explicitly(plan):
             for r in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
     assert set(pols) == {"default-deny", "allow-same-domain", "allow-dns", "allow-kube-api",
                          "allow-external-egress", "allow-monitoring-scrape",
-                         "allow-ingress-controller"}
+                         "allow-metrics-push", "allow-ingress-controller",
+                         "allow-otlp-push", "allow-front-door"}
     assert pols["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = pols["allow-dns"]["egress"][0]
     assert {p["port"] for p in dns["ports"]} == {53}
@@ -154,7 +159,11 @@ def test_app_project_is_restricted(plan):
     assert "*" not in spec["sourceRepos"]
     assert spec["clusterResourceWhitelist"] == []
     assert {b["kind"] for b in spec["namespaceResourceBlacklist"]} == {
-        "ResourceQuota", "LimitRange", "NetworkPolicy", "AlertmanagerConfig"}
+        "ResourceQuota", "LimitRange", "NetworkPolicy", "AlertmanagerConfig",
+        # the front door: a domain routes (HTTPRoute), it never listens nor issues
+        "Gateway", "ListenerSet", "XListenerSet", "EnvoyProxy", "EnvoyPatchPolicy",
+        "Certificate", "CertificateRequest", "Issuer"}
+    assert "HTTPRoute" not in {b["kind"] for b in spec["namespaceResourceBlacklist"]}
 
 
 def test_minio_store_and_bucket_job(plan):

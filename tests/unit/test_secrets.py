@@ -25,6 +25,7 @@ from dataplatform.plan.render import to_json, to_text
 from dataplatform.program import build, load
 from foundation import credentials
 from foundation.config.loader import STACKS_DIR, available_stacks
+from foundation.config.secrets import offline_config
 
 pytestmark = pytest.mark.unit
 
@@ -83,7 +84,9 @@ def planted_plan(stack: str, stacks_dir: Path, monkeypatch) -> tuple[engine.Plan
             outputs, ref.secret_outputs)
     mocks = PlantingMocks(references)
     monkeypatch.setattr(engine, "RecordingMonitor", OutputsMonitor)
-    plan = engine.run_program(stack, lambda: build(loaded), mocks)
+    # the config the program reads, config secrets as the offline plan's placeholders
+    plan = engine.run_program(stack, lambda: build(loaded), mocks,
+                              config=offline_config(cfg))
     if cfg.platform is not None:
         mocks.planted.add(PLANTED_KUBECONFIG)
     return plan, mocks
