@@ -57,6 +57,17 @@ class ZoneIdentityArgs:
     """aws: the cluster's IAM OIDC provider."""
 
 
+def for_addon(args: Any, who: str, name: str, namespace: str,
+              service_account: str) -> ZoneIdentityArgs:
+    """The identity of `who` from its component's args (CertManagerArgs, ExternalDnsArgs:
+    the same cloud, zone, project and cluster OIDC fields)."""
+    return ZoneIdentityArgs(
+        who=who, cloud=args.cloud, name=name, namespace=namespace,
+        service_account=service_account, route53_zone_id=args.route53_zone_id,
+        cloud_dns_zone=args.cloud_dns_zone, project=args.project, base=args.base,
+        oidc_issuer=args.oidc_issuer, oidc_provider_arn=args.oidc_provider_arn)
+
+
 def route53_policy(who: str, zone_id: str) -> str:
     """The add-on's Route 53 policy: its zone's records (cert-manager: ACME TXT only)."""
     zone = f"arn:aws:route53:::hostedzone/{zone_id}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.frontdoor._identity import ZoneIdentityArgs, zone_identity
+from components.frontdoor._identity import for_addon, zone_identity
 from components.frontdoor.args import CERT_MANAGER_NAMESPACE, ISSUER, FrontDoorArgs
 from components.frontdoor.routes import CERT_API
 from components.helm_app import HelmApp, HelmAppArgs
@@ -51,12 +51,9 @@ class CertManager(pulumi.ComponentResource):
         deps: list[pulumi.Resource] = [ns]
         computed: pulumi.Input[dict] = {}
         if args.tls == "acme":
-            annotations, grants = zone_identity(self, f"{name}-identity", ZoneIdentityArgs(
-                who=APP, cloud=args.cloud, name=args.cert_manager_identity,
-                namespace=CERT_MANAGER_NAMESPACE, service_account=SERVICE_ACCOUNT,
-                route53_zone_id=args.route53_zone_id, cloud_dns_zone=args.cloud_dns_zone,
-                project=args.project, base=args.base, oidc_issuer=args.oidc_issuer,
-                oidc_provider_arn=args.oidc_provider_arn))
+            annotations, grants = zone_identity(self, f"{name}-identity", for_addon(
+                args, APP, args.cert_manager_identity, CERT_MANAGER_NAMESPACE,
+                SERVICE_ACCOUNT))
             computed = annotations.apply(lambda a: {"serviceAccount": {"annotations": a}})
             deps += grants
         release = HelmApp(f"{name}-chart", HelmAppArgs(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.frontdoor._identity import ZoneIdentityArgs, zone_identity
+from components.frontdoor._identity import for_addon, zone_identity
 from components.frontdoor.args import EXTERNAL_DNS_NAMESPACE, FrontDoorArgs
 from components.helm_app import HelmApp, HelmAppArgs
 
@@ -46,12 +46,8 @@ class ExternalDns(pulumi.ComponentResource):
         ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata={
             "name": EXTERNAL_DNS_NAMESPACE, "labels": {
                 **args.labels, "pod-security.kubernetes.io/enforce": "restricted"}}, opts=child)
-        annotations, grants = zone_identity(self, f"{name}-identity", ZoneIdentityArgs(
-            who=APP, cloud=args.cloud, name=args.external_dns_identity,
-            namespace=EXTERNAL_DNS_NAMESPACE, service_account=SERVICE_ACCOUNT,
-            route53_zone_id=args.route53_zone_id, cloud_dns_zone=args.cloud_dns_zone,
-            project=args.project, base=args.base, oidc_issuer=args.oidc_issuer,
-            oidc_provider_arn=args.oidc_provider_arn))
+        annotations, grants = zone_identity(self, f"{name}-identity", for_addon(
+            args, APP, args.external_dns_identity, EXTERNAL_DNS_NAMESPACE, SERVICE_ACCOUNT))
         static = provider_values(args)
         release = HelmApp(f"{name}-chart", HelmAppArgs(
             app=APP, namespace=ns.metadata["name"], profile=args.profile, delivery="helm",

@@ -62,9 +62,9 @@ def bad(policy: str, id_: str, *resources: PlannedResource, **kw) -> Case:
     return Case(policy, id_, resources, True, **kw)
 
 
-def guardrails():
-    """The pack's `guardrails` package, imported in this process (for its constants; the
-    rules themselves are always judged through the pack's process)."""
+def guardrails(module: str = ""):
+    """The pack's `guardrails` package (or its `module`), imported in this process (for its
+    constants and pure helpers; the rules themselves are judged through the pack's process)."""
     import importlib
     import sys
     from pathlib import Path
@@ -72,6 +72,6 @@ def guardrails():
     folder = str(Path(__file__).resolve().parents[2] / "policies")
     sys.path.insert(0, folder)
     try:
-        return importlib.import_module("guardrails")
+        return importlib.import_module(f"guardrails.{module}" if module else "guardrails")
     finally:
         sys.path.remove(folder)

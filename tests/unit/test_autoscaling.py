@@ -340,15 +340,9 @@ def test_render_skips_and_names_a_release_whose_chart_only_our_lock_pins(tmp_pat
 def test_the_policy_pack_admits_the_describes_on_star_and_nothing_wider(eks_prod):
     """iam-no-wildcards lets exactly-named, resource-less describes use `*`: the autoscaler's
     policy passes, a wildcard spelling of the same actions or a write on `*` does not."""
-    import importlib
-    import sys
+    from policy.policy_helpers import guardrails
 
-    folder = str(Path(__file__).resolve().parents[2] / "policies")
-    sys.path.insert(0, folder)
-    try:
-        iam = importlib.import_module("guardrails.iam")
-    finally:
-        sys.path.remove(folder)
+    iam = guardrails("iam")
     policy = eks_prod.of("aws:iam/rolePolicy:RolePolicy")["eks-autoscaler-policy"]["policy"]
     assert list(iam.wildcards(policy)) == []
     for action in ("autoscaling:Describe*", "autoscaling:SetDesiredCapacity"):
