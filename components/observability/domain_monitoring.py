@@ -109,8 +109,8 @@ class DomainMonitoringArgs:
             found.add("postgres")
         if self.alerting.cert_manager:
             found.add("certmanager")
-        if self.front_door:
-            found.add("gateway")
+        if self.front_door:  # its cert-manager issues the domain's wildcard, scraped
+            found |= {"gateway", "certmanager"}
         return frozenset(found)
 
 

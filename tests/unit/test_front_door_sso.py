@@ -11,6 +11,7 @@ import pytest
 import yaml
 from stackdir import SHIPPED_STACKS, shipped_examples
 
+from components._values import static_values
 from foundation.chartkeys import key_index
 from foundation.config import ConfigError, load_stack_config
 
@@ -238,9 +239,13 @@ def test_domain_rules_watch_front_door_logins(shipped_plan, stacks):
             if r.inputs["metadata"]["namespace"].startswith("acme-finance")
             for g in r.inputs["spec"]["groups"] for rule in g["rules"]}
 
-    assert "SecurityFrontDoorLoginFailures" in alerts(shipped_plan("aws-finance"))
+    # ...and the expiry of the wildcard its cert-manager issues (scraped, honorLabels)
+    watched = {"SecurityFrontDoorLoginFailures", "CertificateExpiringSoon"}
+    assert watched <= alerts(shipped_plan("aws-finance"))
     stacks.write("off", {**stacks.shipped("aws-finance"), "frontDoor": {"enabled": False}})
-    assert "SecurityFrontDoorLoginFailures" not in alerts(stacks.plan("off"))
+    assert not watched & alerts(stacks.plan("off"))
+    monitor = static_values("cert-manager", "prod")["prometheus"]["servicemonitor"]
+    assert monitor == {"enabled": True, "honorLabels": True}
 
 
 # --- config rules of sign-on
