@@ -61,6 +61,10 @@ class AppContext:
     """The domain's warehouse (dbt target, DataHub source); None: the domain's Postgres."""
     opts: pulumi.ResourceOptions
     """In-cluster options: Kubernetes provider, after isolation and the data layer."""
+    pushgateway_url: str | None
+    """The cluster's Pushgateway, where batch runs push their results (dbt), in
+    `isolation.monitoringNamespace`; None: no push. No default: a domain that forgot it
+    would lose its data-quality signal without a word."""
     depends_on: tuple[pulumi.Resource, ...] = field(default=())
     """Resources every app waits for (isolation, lake, database, identities)."""
     sign_on: Mapping[str, SignOn] = field(default_factory=dict)

@@ -50,6 +50,11 @@ PLATFORM_RECEIVER = "platform-team"
 PUSHGATEWAY = "prometheus-pushgateway"
 """Chart, release, Service (fullnameOverride) and pod label of the Pushgateway."""
 PUSHGATEWAY_PORT = 9091
+
+
+def pushgateway_url(namespace: str) -> str:
+    """Where a domain's batch runs push: the Pushgateway's Service in `namespace`."""
+    return f"http://{PUSHGATEWAY}.{namespace}.svc:{PUSHGATEWAY_PORT}"
 DOMAIN_NAMESPACES = "dataplatform.io/domain-id"
 """Label of every domain namespace (components/isolation.py): they may push."""
 NO_PLATFORM_RECEIVER = (

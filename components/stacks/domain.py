@@ -20,6 +20,7 @@ from components.frontdoor.sso import project_roles
 from components.helm_app import ArgoCDTarget
 from components.isolation import AppProjectArgs, DomainIsolation
 from components.observability import DomainMonitoring, DomainMonitoringArgs
+from components.observability.monitoring import pushgateway_url
 from components.stacks._cluster_owner import build_owned_cluster
 from components.stacks._data_layer import build_database, build_identities, build_lake
 from components.stacks.args import DomainStackArgs
@@ -101,7 +102,9 @@ class DomainStack(pulumi.ComponentResource):
             databases=database.connections, service_accounts=identities.names,
             argocd=target, depends_on=deps, managed_database=args.managed_database,
             sign_on=args.routes.sign_on() if args.routes else {},
-            warehouse=args.apps.warehouse, opts=pulumi.ResourceOptions.merge(
+            warehouse=args.apps.warehouse,
+            pushgateway_url=pushgateway_url(args.isolation.settings.monitoring_namespace),
+            opts=pulumi.ResourceOptions.merge(
                 in_cluster, pulumi.ResourceOptions(depends_on=list(deps))))
         self.apps = {app: APPS[app].build(f"{name}-{app}", settings, ctx)
                      for app, settings in args.apps.built_in.items()}

@@ -404,7 +404,7 @@ def ctx_plan(enabled: frozenset[str], **config: Any) -> Plan:
             storage_endpoint=pulumi.Output.from_input("http://minio:9000"),
             databases={"airflow": conn()}, service_accounts={},
             argocd=ArgoCDTarget("argocd") if cfg.delivery == "argocd" else None,
-            opts=pulumi.ResourceOptions(),
+            opts=pulumi.ResourceOptions(), pushgateway_url=None,
             managed_database=database_mode(cfg) != "in-cluster", warehouse=cfg.warehouse)
         Airflow("t-airflow", cfg.apps.airflow, ctx, opts=ctx.opts)
         return {}

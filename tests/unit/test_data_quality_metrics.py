@@ -401,9 +401,10 @@ def test_domain_pods_may_push_to_the_pushgateway_and_nothing_else_there(shipped_
                 "podSelector": {"matchLabels": {
                     "app.kubernetes.io/name": monitoring.PUSHGATEWAY}}}],
             "ports": [{"protocol": "TCP", "port": monitoring.PUSHGATEWAY_PORT}]}]}
-    url = typed_settings("dbt", "prod", DbtSettings, {}).metrics.pushgateway_url
-    assert url == (f"http://{monitoring.PUSHGATEWAY}.monitoring.svc:"
-                   f"{monitoring.PUSHGATEWAY_PORT}")
+    # the URL is computed from the same namespace as the policy, not kept in values
+    assert typed_settings("dbt", "prod", DbtSettings, {}).metrics.pushgateway_url is None
+    assert monitoring.pushgateway_url("monitoring") == (
+        f"http://{monitoring.PUSHGATEWAY}.monitoring.svc:{monitoring.PUSHGATEWAY_PORT}")
 
 
 # --- rules: thresholds per project, model and job, evaluated by promtool -------------------
@@ -503,3 +504,22 @@ def test_override_vectors_keep_the_most_specific_level_first():
         '"marketing", status="warn", project="sales"}) + 5)',
         '(0 * sum by (namespace, cronjob, project, job, model) (dbt_test_results{domain='
         '"marketing", status="warn"}) + 1)']
+
+
+def test_the_push_follows_the_monitoring_namespace(stacks):
+    """A cluster whose monitoring runs elsewhere: the runs push there, and the domain's
+    egress policy opens that namespace, from the one setting."""
+    cfg = stacks.shipped("local")
+    cfg["isolation"] = {**cfg.get("isolation", {}), "monitoringNamespace": "observability"}
+    cfg["monitoring"] = {**cfg.get("monitoring", {}), "namespace": "observability"}
+    stacks.write("local-observability", cfg)
+    plan = stacks.plan("local-observability")
+    env = {e["name"]: e.get("value") for e in pod_spec(cronjob(plan))["initContainers"][1]["env"]}
+    urls = [v for k, v in env.items() if k.startswith("DBT_METRICS_") and v and "://" in str(v)]
+    assert urls == [monitoring.pushgateway_url("observability")]
+    (policy,) = [r for r in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                 if r.inputs["metadata"]["name"] == "allow-metrics-push"
+                 and r.inputs["metadata"]["namespace"] == "acme-marketing-dev"]
+    (to,) = policy.inputs["spec"]["egress"][0]["to"]
+    assert to["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "observability"}

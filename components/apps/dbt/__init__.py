@@ -153,13 +153,14 @@ class DbtRunners(pulumi.ComponentResource):
     def _metrics(self, name: str) -> tuple[pod.MetricsTarget | None, list[pulumi.Resource]]:
         """The push script's ConfigMap and where the runs push (None: metrics off)."""
         ctx, m = self._ctx, self._settings.metrics
-        if not m.enabled:
+        url = m.pushgateway_url or ctx.pushgateway_url
+        if not m.enabled or url is None:
             return None, []
         script = k8s.core.v1.ConfigMap(
             f"{name}-metrics-script", metadata=self._meta(METRICS_CONFIG_MAP),
             data={pod.METRICS_SCRIPT: PUSH_SCRIPT.read_text(encoding="utf-8")},
             opts=self._child)
-        return pod.MetricsTarget(url=m.pushgateway_url, domain=ctx.site.naming.domain,
+        return pod.MetricsTarget(url=url, domain=ctx.site.naming.domain,
                                  namespace=ctx.namespace,
                                  config_map=METRICS_CONFIG_MAP), [script]
 

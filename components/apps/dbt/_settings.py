@@ -61,9 +61,9 @@ class MetricsSettings(Model):
     """The push of each run's test results to the platform's Pushgateway."""
 
     enabled: bool = Field(True, description="Push test results after each run.")
-    pushgateway_url: Annotated[str, AfterValidator(_pushgateway_url)] = Field(
-        description="The Pushgateway of the cluster's monitoring (its Service in "
-                    "monitoring.namespace).")
+    pushgateway_url: Annotated[str, AfterValidator(_pushgateway_url)] | None = Field(
+        None, description="Where runs push (default: the Pushgateway the cluster's "
+                          "monitoring runs in isolation.monitoringNamespace).")
     timeout_seconds: int = Field(10, ge=1, le=120, description="HTTP timeout of a push "
                                                                "(3 attempts).")
 
