@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from dataplatform.chartcheck import LOCAL_CHART_DATA
+from foundation import yamlfile
 from foundation.charts import ChartPin
 from foundation.layout import display
 
@@ -81,7 +82,7 @@ def _unpack_subcharts(chart: Path) -> None:
 
 def _meta(chart: Path) -> dict:
     try:
-        meta = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+        meta = yamlfile.read(chart / "Chart.yaml")
     except (OSError, yaml.YAMLError) as exc:
         raise ChartDataError(f"{display(chart / 'Chart.yaml')}: unreadable ({exc})") from exc
     if not isinstance(meta, Mapping):
@@ -236,7 +237,7 @@ def refresh(pins: Mapping[str, ChartPin], root: Path = LOCAL_CHART_DATA,
                 target.parent.mkdir(exist_ok=True)
                 staged.rename(target)
         lock = root / "charts.lock.yaml"
-        old = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("charts") or {} \
+        old = (yamlfile.read(lock) or {}).get("charts") or {} \
             if lock.is_file() else {}
         # Charts refreshed earlier and still pinned at that version stay listed.
         held = {n: p for n, p in pins.items() if str((old.get(n) or {}).get("version"))

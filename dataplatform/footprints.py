@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from foundation import yamlfile
 from foundation.charts import chart_pins
 from foundation.config.quota_fit import FIELDS, FOOTPRINTS_FILE
 
@@ -120,7 +121,7 @@ def _chart_dir(work: Path, charts: Path | None) -> Path:
         shutil.copytree(chart, copy, symlinks=True)
         meta_file = copy / "Chart.yaml"
         meta_file.chmod(meta_file.stat().st_mode | 0o200)
-        meta = yaml.safe_load(meta_file.read_text())
+        meta = yamlfile.read(meta_file)
         meta["appVersion"] = pin.app_version
         meta_file.write_text(yaml.safe_dump(meta, sort_keys=False))
     return src

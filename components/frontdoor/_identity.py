@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from components.frontdoor.args import FrontDoorArgs
 from components.identity.workload_identity import (
     AWS_ANNOTATION,
     GCP_ANNOTATION,
@@ -57,10 +58,9 @@ class ZoneIdentityArgs:
     """aws: the cluster's IAM OIDC provider."""
 
 
-def for_addon(args: Any, who: str, name: str, namespace: str,
+def for_addon(args: FrontDoorArgs, who: str, name: str, namespace: str,
               service_account: str) -> ZoneIdentityArgs:
-    """The identity of `who` from its component's args (CertManagerArgs, ExternalDnsArgs:
-    the same cloud, zone, project and cluster OIDC fields)."""
+    """The identity of `who` (cert-manager or external-dns) on the front door's zone."""
     return ZoneIdentityArgs(
         who=who, cloud=args.cloud, name=name, namespace=namespace,
         service_account=service_account, route53_zone_id=args.route53_zone_id,

@@ -15,8 +15,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from foundation import yamlfile
 from foundation.layout import VALUES_DIR
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ Path = tuple[str, ...]
 def promises(folder: str) -> tuple[tuple[Path, str], ...]:
     """(values path, "replicas" | "pdb") that `charts-values/<folder>/prod.yaml` promises."""
     path = VALUES_DIR / folder / "prod.yaml"
-    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    data = yamlfile.read(path) if path.is_file() else None
     return tuple(_promised(data, ())) if isinstance(data, Mapping) else ()
 
 
